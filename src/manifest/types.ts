@@ -1,0 +1,101 @@
+import type { Secret } from "../secret.js";
+
+/** The resolved manifest: defaults merged, paths absolute, durations in ms, `${VAR}`s substituted. */
+export interface Manifest {
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** Folder of the manifest; relative paths in it resolve from here. */
+  dir: string;
+  /** Prefix of container and image names and labels: lowercase, [a-z0-9][a-z0-9_.-]*. */
+  project: string;
+  hosts: Record<string, HostSpec>;
+  /** In manifest order. */
+  services: Record<string, ServiceSpec>;
+}
+
+export interface HostSpec {
+  name: string;
+  /** Absent for the local engine (DOCKER_HOST or /var/run/docker.sock). */
+  ssh?: { user: string; host: string; port: number };
+  identityFile?: string;
+  knownHosts?: string;
+  hostKeyPolicy: "strict" | "accept-new";
+  /** The engine's socket on that host; for `local` without it, DOCKER_HOST or /var/run/docker.sock. */
+  dockerSocket?: string;
+  /** Concurrent image builds on this host; absent = the scheduler's default. */
+  maxBuilds?: number;
+}
+
+export interface PortMapping {
+  /** Host address to bind; absent = all addresses. */
+  hostIp?: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: "tcp" | "udp";
+}
+
+export type ExpectStatus = number | "2xx" | "3xx";
+
+export type HealthSpec =
+  | {
+      kind: "http";
+      /** Exactly one of url, or path (+ port: a published host port; absent = the service's first published port). */
+      url?: string;
+      path?: string;
+      port?: number;
+      expectStatus: ExpectStatus;
+      intervalMs: number;
+      timeoutMs: number;
+      startPeriodMs: number;
+    }
+  /** Wait for the image's own HEALTHCHECK to report healthy. */
+  | { kind: "docker"; intervalMs: number; timeoutMs: number }
+  /** Still running after `durationMs` (workers without an HTTP endpoint). */
+  | { kind: "running"; durationMs: number }
+  /** `health: false`: no gate; the container must merely still run after a short window. Reported loudly. */
+  | { kind: "none" };
+
+export interface ServiceSpec {
+  name: string;
+  kind: "service" | "job";
+  /** A git URL, or an absolute path for a local repository (resolved from the manifest's folder). */
+  repo: string;
+  branch: string;
+  /** Folder inside the repo, posix, normalised, never escaping it ("." for the root). */
+  context: string;
+  /** Relative to context, posix. */
+  dockerfile: string;
+  target?: string;
+  buildArgs: Record<string, Secret>;
+  /** Names of the hosts it runs on (one or more), each a key of Manifest.hosts. */
+  hosts: string[];
+  ports: PortMapping[];
+  /** Merged env_file (absolute path, read at load time) under `environment`. */
+  environment: Record<string, Secret>;
+  envFile?: string;
+  /** Docker bind/volume strings with relative host paths made absolute. */
+  volumes: string[];
+  networks: string[];
+  command?: string[];
+  dependsOn: string[];
+  restart: "no" | "always" | "unless-stopped" | "on-failure";
+  labels: Record<string, string>;
+  /** Bytes. */
+  memory?: number;
+  cpus?: number;
+  health: HealthSpec;
+}
+
+/** One problem found in a manifest, with where it is. */
+export interface ManifestProblem {
+  /** Dotted path, e.g. `services.auth-service.health.timeout`; "" for the whole document. */
+  path: string;
+  /** 1-based line in the manifest file, when known. */
+  line?: number;
+  message: string;
+}
+
+export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; problems: ManifestProblem[] };
+
+/** Service names the CLI reserves for its own commands. */
+export const RESERVED_SERVICE_NAMES = ["all", "plan", "status", "logs", "rollback", "validate", "unlock"] as const;
