@@ -9,6 +9,8 @@ export interface Manifest {
   /** Prefix of container and image names and labels: lowercase, [a-z0-9][a-z0-9_.-]*. */
   project: string;
   hosts: Record<string, HostSpec>;
+  /** How many images per service to keep on each host (older ones are pruned); `keep_images`, default 3. */
+  keepImages: number;
   /** In manifest order. */
   services: Record<string, ServiceSpec>;
 }
