@@ -1,0 +1,28 @@
+/** Labels on every container, image, network and volume the tool creates; things are found by label, never by name. */
+export const LABEL = {
+  project: "io.deploy.project",
+  service: "io.deploy.service",
+  host: "io.deploy.host",
+  commit: "io.deploy.commit",
+  branch: "io.deploy.branch",
+  runId: "io.deploy.run-id",
+  /** Hash of the container's effective configuration (like Compose's config-hash): a change recreates it. */
+  configHash: "io.deploy.config-hash",
+  /** Hash of the build inputs (context tree, Dockerfile, target, build args): equal = the image can be reused. */
+  buildHash: "io.deploy.build-hash",
+  healthGate: "io.deploy.health-gate",
+} as const;
+
+/** `<project>-<service>`: the container's name on every host it runs on. */
+export function containerName(project: string, service: string): string {
+  return `${project}-${service}`;
+}
+
+/** `<project>/<service>:<commit12>`. */
+export function imageTag(project: string, service: string, commit: string): string {
+  return `${imageRepository(project, service)}:${commit.slice(0, 12)}`;
+}
+
+export function imageRepository(project: string, service: string): string {
+  return `${project}/${service}`;
+}
