@@ -1,0 +1,174 @@
+import type { Readable } from "node:stream";
+import type Dockerode from "dockerode";
+import { LABEL } from "../labels.js";
+import { type BuildOutcome, readBuildOutput } from "./build-output.js";
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  running: boolean;
+  exitCode: number;
+  /** The image's own HEALTHCHECK status, when it has one. */
+  health?: string;
+  startedAt: string;
+}
+
+/**
+ * The few engine operations a deploy needs, over dockerode, in domain terms. Idempotent outcomes
+ * (already stopped, already gone) count as success so cleanup after a failure never masks the original error.
+ */
+export class Engine {
+  constructor(readonly docker: Dockerode) {}
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  async build(
+    context: Readable,
+    options: Dockerode.ImageBuildOptions,
+    onLine: (line: string) => void,
+    signal?: AbortSignal,
+  ): Promise<BuildOutcome> {
+    const stream = (await this.docker.buildImage(context as NodeJS.ReadableStream, {
+      ...options,
+      ...(signal ? { abortSignal: signal } : {}),
+    })) as Readable;
+    return readBuildOutput(stream, onLine);
+  }
+
+  async imageLabels(reference: string): Promise<Record<string, string> | null> {
+    try {
+      const info = await this.docker.getImage(reference).inspect();
+      return info.Config?.Labels ?? {};
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
+  /** Images of one service, newest first. */
+  async serviceImages(project: string, service: string): Promise<Array<{ id: string; tags: string[]; created: number }>> {
+    const images = await this.docker.listImages({
+      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.service}=${service}`] },
+    });
+    return images
+      .map((image) => ({ id: image.Id, tags: image.RepoTags ?? [], created: image.Created }))
+      .sort((a, b) => b.created - a.created);
+  }
+
+  async removeImage(id: string): Promise<void> {
+    await ignoreStatus(this.docker.getImage(id).remove(), 404, 409);
+  }
+
+  async inspectContainer(nameOrId: string): Promise<ContainerState | null> {
+    try {
+      const info = await this.docker.getContainer(nameOrId).inspect();
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ""),
+        image: info.Config.Image,
+        labels: info.Config.Labels ?? {},
+        running: info.State.Running,
+        exitCode: info.State.ExitCode,
+        health: info.State.Health?.Status,
+        startedAt: info.State.StartedAt,
+      };
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
+  /** Containers of one service, by label (includes stopped ones and leftovers of an interrupted replace). */
+  async serviceContainers(project: string, service: string): Promise<Dockerode.ContainerInfo[]> {
+    return this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.service}=${service}`] },
+    });
+  }
+
+  async createContainer(options: Dockerode.ContainerCreateOptions): Promise<string> {
+    const container = await this.docker.createContainer(options);
+    return container.id;
+  }
+
+  async connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void> {
+    await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
+  }
+
+  async start(id: string): Promise<void> {
+    await ignoreStatus(this.docker.getContainer(id).start(), 304);
+  }
+
+  async stop(id: string, timeoutSeconds = 10): Promise<void> {
+    await ignoreStatus(this.docker.getContainer(id).stop({ t: timeoutSeconds }), 304, 404);
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
+  }
+
+  async remove(id: string): Promise<void> {
+    await ignoreStatus(this.docker.getContainer(id).remove({ force: true, v: false }), 404, 409);
+  }
+
+  /** Waits until the container exits, returning its exit code. */
+  async wait(id: string): Promise<number> {
+    const result = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+    return result.StatusCode;
+  }
+
+  /** The container's last `lines` lines of output, stdout and stderr together, as text. */
+  async logTail(id: string, lines = 20): Promise<string> {
+    try {
+      const buffer = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      return demultiplex(buffer).trim();
+    } catch {
+      return "";
+    }
+  }
+
+  /** Creates the network when missing (labelled as ours), tolerating a concurrent creation by a sibling. */
+  async ensureNetwork(name: string, project: string): Promise<void> {
+    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (existing.some((network) => network.Name === name)) return;
+    await ignoreStatus(
+      this.docker.createNetwork({ Name: name, CheckDuplicate: true, Labels: { [LABEL.project]: project } }),
+      409,
+    );
+  }
+}
+
+/** Docker multiplexes stdout/stderr of non-TTY containers into 8-byte-header frames. */
+export function demultiplex(buffer: Buffer): string {
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const streamType = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    if (streamType === undefined || streamType > 2 || offset + 8 + size > buffer.length) {
+      return buffer.toString("utf8"); // not multiplexed (a TTY container)
+    }
+    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function isStatus(error: unknown, ...codes: number[]): boolean {
+  const status = (error as { statusCode?: number } | null)?.statusCode;
+  return status !== undefined && codes.includes(status);
+}
+
+async function ignoreStatus(operation: Promise<unknown>, ...codes: number[]): Promise<void> {
+  try {
+    await operation;
+  } catch (error) {
+    if (!isStatus(error, ...codes)) throw error;
+  }
+}

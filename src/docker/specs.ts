@@ -1,0 +1,128 @@
+import { createHash } from "node:crypto";
+import type Dockerode from "dockerode";
+import { containerName, LABEL } from "../labels.js";
+import type { PortMapping, ServiceSpec } from "../manifest/types.js";
+import { revealAll } from "../secret.js";
+
+/** What identifies one container the tool runs: the service, where, from which image and commit. */
+export interface ContainerInputs {
+  project: string;
+  service: ServiceSpec;
+  host: string;
+  image: string;
+  commit: string;
+  branch: string;
+  runId: string;
+  /** Hash of the image's build inputs; with the config hash it decides whether the container is unchanged. */
+  buildHash: string;
+}
+
+/** What identifies one image build: equal hashes mean the existing image can be reused. */
+export interface BuildInputs extends ContainerInputs {
+  contextTree: string;
+}
+
+/**
+ * Hash of everything that shapes the running container (like Compose's config-hash): when it and the commit
+ * and the build hash match the running container's labels, nothing needs to change. The image is not part of
+ * it: two commits with an identical build context give the same build hash. Secret values enter only hashed.
+ */
+export function configHash(service: ServiceSpec): string {
+  return sha256({
+    ports: service.ports,
+    environment: revealAll(service.environment),
+    volumes: service.volumes,
+    networks: service.networks,
+    command: service.command ?? null,
+    restart: service.restart,
+    labels: service.labels,
+    memory: service.memory ?? null,
+    cpus: service.cpus ?? null,
+    health: service.health,
+    kind: service.kind,
+  });
+}
+
+/** Hash of the build inputs: context tree, Dockerfile path, target and build-arg values. */
+export function buildHash(inputs: Pick<BuildInputs, "service" | "contextTree">): string {
+  const { service } = inputs;
+  return sha256({
+    contextTree: inputs.contextTree,
+    dockerfile: service.dockerfile,
+    target: service.target ?? null,
+    buildArgs: revealAll(service.buildArgs),
+  });
+}
+
+export function buildOptions(inputs: BuildInputs, options: { noCache: boolean }): Dockerode.ImageBuildOptions {
+  const { service } = inputs;
+  return {
+    t: inputs.image,
+    dockerfile: service.dockerfile,
+    ...(service.target ? { target: service.target } : {}),
+    buildargs: revealAll(service.buildArgs),
+    labels: {
+      [LABEL.project]: inputs.project,
+      [LABEL.service]: service.name,
+      [LABEL.commit]: inputs.commit,
+      [LABEL.branch]: inputs.branch,
+      [LABEL.runId]: inputs.runId,
+      [LABEL.buildHash]: buildHash(inputs),
+    },
+    nocache: options.noCache,
+    rm: true,
+    forcerm: true,
+  };
+}
+
+/** The engine's create request for a service's container (its first network attached here, the rest after). */
+export function containerCreateOptions(inputs: ContainerInputs, name?: string): Dockerode.ContainerCreateOptions {
+  const { service } = inputs;
+  const [firstNetwork] = service.networks;
+  return {
+    name: name ?? containerName(inputs.project, service.name),
+    Image: inputs.image,
+    Env: Object.entries(revealAll(service.environment)).map(([key, value]) => `${key}=${value}`),
+    ...(service.command ? { Cmd: service.command } : {}),
+    Labels: {
+      ...service.labels,
+      [LABEL.project]: inputs.project,
+      [LABEL.service]: service.name,
+      [LABEL.host]: inputs.host,
+      [LABEL.commit]: inputs.commit,
+      [LABEL.branch]: inputs.branch,
+      [LABEL.runId]: inputs.runId,
+      [LABEL.configHash]: configHash(service),
+      [LABEL.buildHash]: inputs.buildHash,
+      [LABEL.healthGate]: service.health.kind === "none" ? "none" : service.health.kind,
+    },
+    ExposedPorts: Object.fromEntries(service.ports.map((port) => [portKey(port), {}])),
+    HostConfig: {
+      PortBindings: portBindings(service.ports),
+      Binds: service.volumes,
+      RestartPolicy: { Name: service.kind === "job" ? "no" : service.restart },
+      ...(service.memory ? { Memory: service.memory } : {}),
+      ...(service.cpus ? { NanoCpus: Math.round(service.cpus * 1e9) } : {}),
+      ...(firstNetwork ? { NetworkMode: firstNetwork } : {}),
+    },
+    ...(firstNetwork ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork]: { Aliases: [service.name] } } } } : {}),
+  };
+}
+
+function portKey(port: PortMapping): string {
+  return `${port.containerPort}/${port.protocol}`;
+}
+
+function portBindings(ports: PortMapping[]): Record<string, Array<{ HostIp?: string; HostPort: string }>> {
+  const bindings: Record<string, Array<{ HostIp?: string; HostPort: string }>> = {};
+  for (const port of ports) {
+    const key = portKey(port);
+    bindings[key] ??= [];
+    bindings[key].push({ ...(port.hostIp ? { HostIp: port.hostIp } : {}), HostPort: String(port.hostPort) });
+  }
+  return bindings;
+}
+
+function sha256(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}

@@ -1,0 +1,169 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import lockfile from "proper-lockfile";
+import { type SimpleGit, simpleGit } from "simple-git";
+import { extract } from "tar-fs";
+import { PhaseError } from "../errors.js";
+import { fetchUrl } from "./repo-url.js";
+
+export interface FetchedRevision {
+  commit: string;
+  /** Id of the git tree at the build context: equal ids mean an identical context, whatever the commit. */
+  contextTree: string;
+}
+
+/** Git may never prompt: the tool runs from cron. BatchMode makes ssh fail instead of asking. */
+const GIT_ENV = {
+  GIT_TERMINAL_PROMPT: "0",
+  GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o ConnectTimeout=20",
+};
+
+/**
+ * A cache of bare repositories, one per repo URL, outside any work tree. Fetches are shallow. Two deploys of
+ * services sharing a repository (in this process or in two processes) never run git on it at once: an
+ * in-process queue plus a lock file per repository, because git fails on a concurrent `index.lock`/`shallow.lock`.
+ */
+export class RepoCache {
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  constructor(readonly root: string) {}
+
+  /** Shallow-fetches `branch` of `repo` into the cache, returning the commit it points at. */
+  async fetch(repo: string, branch: string): Promise<{ commit: string }> {
+    const dir = this.#repoDir(repo);
+    return this.#exclusive(dir, async () => {
+      await this.#ensureBareRepo(dir);
+      const git = gitAt(dir);
+      const ref = `refs/deploy/heads/${branch}`;
+      try {
+        await git.raw(["fetch", "--depth=1", "--no-tags", "--force", fetchUrl(repo), `+refs/heads/${branch}:${ref}`]);
+      } catch (error) {
+        throw new PhaseError("git", `fetching branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
+          cause: error,
+        });
+      }
+      return { commit: (await git.revparse([ref])).trim() };
+    });
+  }
+
+  /** Id of the git tree at `context` in `commit`: equal ids mean an identical build context, whatever the commit. */
+  async contextTree(repo: string, commit: string, context: string): Promise<string> {
+    const treeish = context === "." ? `${commit}^{tree}` : `${commit}:${context}`;
+    try {
+      return (await gitAt(this.#repoDir(repo)).revparse([treeish])).trim();
+    } catch (error) {
+      throw new PhaseError("git", `context ${context} does not exist in ${repo} at ${commit.slice(0, 12)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * The build context as a folder on disk, keyed by its tree id so identical contexts are exported once and
+   * never rewritten (a folder is written under a temporary name, then renamed into place).
+   */
+  async exportTree(repo: string, contextTree: string): Promise<string> {
+    const target = join(this.root, "trees", contextTree);
+    if (await exists(target)) return target;
+    const partial = `${target}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    await mkdir(partial, { recursive: true });
+    try {
+      await archiveInto(this.#repoDir(repo), contextTree, partial);
+      await rename(partial, target).catch(async (error: NodeJS.ErrnoException) => {
+        // Another deploy exported the same tree first: theirs is identical.
+        if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+        await rm(partial, { recursive: true, force: true });
+      });
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      throw new PhaseError("git", `exporting tree ${contextTree} of ${repo} failed: ${gitMessage(error)}`, {
+        cause: error,
+      });
+    }
+    return target;
+  }
+
+  #repoDir(repo: string): string {
+    const id = createHash("sha256").update(fetchUrl(repo)).digest("hex").slice(0, 20);
+    return join(this.root, "repos", `${id}.git`);
+  }
+
+  async #ensureBareRepo(dir: string): Promise<void> {
+    if (await exists(join(dir, "HEAD"))) return;
+    await mkdir(dir, { recursive: true });
+    await simpleGit(dir).init(true);
+  }
+
+  /** Runs `work` alone on `dir`: queued behind this process's earlier work, then under a cross-process lock. */
+  async #exclusive<T>(dir: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(dir) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.#locked(dir, work));
+    this.#queues.set(dir, run);
+    return run;
+  }
+
+  async #locked<T>(dir: string, work: () => Promise<T>): Promise<T> {
+    await mkdir(dir, { recursive: true });
+    const release = await lockfile.lock(dir, {
+      lockfilePath: `${dir}.lock`,
+      stale: 60_000,
+      retries: { retries: 600, factor: 1, minTimeout: 200, maxTimeout: 200 },
+    });
+    try {
+      return await work();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+}
+
+function gitAt(dir: string): SimpleGit {
+  return simpleGit({ baseDir: dir, unsafe: { allowUnsafeSshCommand: true } }).env({ ...process.env, ...GIT_ENV });
+}
+
+/** `git archive <tree>` streamed straight into a folder: no work tree, no checkout lock. */
+function archiveInto(gitDir: string, tree: string, dest: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["--git-dir", gitDir, "archive", "--format=tar", tree], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const unpack = extract(dest);
+    child.stdout.pipe(unpack);
+    let exitCode: number | null = null;
+    let unpacked = false;
+    const settle = () => {
+      if (exitCode === null || !unpacked) return;
+      if (exitCode === 0) resolve();
+      else reject(new Error(stderr.trim() || `git archive exited ${exitCode}`));
+    };
+    child.on("error", reject);
+    unpack.on("error", reject);
+    unpack.on("finish", () => {
+      unpacked = true;
+      settle();
+    });
+    child.on("close", (code) => {
+      exitCode = code ?? 1;
+      if (exitCode !== 0) reject(new Error(stderr.trim() || `git archive exited ${exitCode}`));
+      settle();
+    });
+  });
+}
+
+function gitMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

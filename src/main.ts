@@ -1,0 +1,55 @@
+import yargs from "yargs";
+import { deployCommand } from "./commands/deploy.js";
+import { validateCommand } from "./commands/validate.js";
+import { EXIT, UsageError } from "./errors.js";
+import { type Io, processIo } from "./io.js";
+
+/**
+ * Runs the CLI on `argv` (without node and script) and resolves to the exit code. Errors are handled once,
+ * here: usage and manifest errors exit 2 with their message; anything else is a bug, shown with its stack
+ * only when DEBUG is set.
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const parser = yargs([...argv])
+    .scriptName("deploy")
+    .env("DEPLOY")
+    .option("file", {
+      alias: "f",
+      type: "string",
+      default: "services.yaml",
+      describe: "the services manifest",
+      global: true,
+    })
+    .command(validateCommand(io, setExit))
+    .command(deployCommand(io, argv, setExit))
+    .strict()
+    .help()
+    .alias("help", "h")
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (error) {
+    if (error instanceof UsageError || isYargsError(error)) {
+      io.stderr.write(`deploy: ${(error as Error).message}\n`);
+      if (!(error instanceof UsageError)) io.stderr.write("Run deploy --help for usage.\n");
+      return EXIT.usage;
+    }
+    const err = error as Error;
+    io.stderr.write(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
+    return EXIT.failed;
+  }
+}
+
+function isYargsError(error: unknown): boolean {
+  return error instanceof Error && error.name === "YError";
+}

@@ -1,0 +1,274 @@
+import { z } from "zod";
+import { NAME_PATTERN, NAME_RULE } from "./names.js";
+import { DURATION_PATTERN, durationMs, MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
+
+/**
+ * The written form of `services.yaml`, as one zod schema. It is also the documentation: every field has a
+ * description, and the defaults below (applied by normalise.ts, not here, so that `defaults:` can tell what a
+ * service left out) are shown as `default` in the generated JSON Schema.
+ */
+export const DEFAULTS = {
+  keepImages: 3,
+  branch: "main",
+  context: ".",
+  dockerfile: "Dockerfile",
+  host: "local",
+  restart: "unless-stopped",
+  kind: "service",
+  hostKeyPolicy: "strict",
+  expectStatus: 200,
+  interval: "1s",
+  timeout: "60s",
+  startPeriod: "0s",
+} as const;
+
+const DURATION_HINT = 'a duration such as "500ms", "1s", "1m30s", "1h", or a number of seconds';
+
+/** A duration, written as text or seconds, parsed to milliseconds. */
+function duration(description: string, options: { positive?: boolean; default?: string } = {}) {
+  const parsed = z
+    .union([
+      z.string().regex(DURATION_PATTERN, { error: `expected ${DURATION_HINT}` }),
+      z.number().nonnegative({ error: "a duration cannot be negative" }),
+    ])
+    .transform(durationMs);
+  const checked = options.positive ? parsed.refine((ms) => ms > 0, { error: "must be longer than 0" }) : parsed;
+  const meta = { description: `${description} (${DURATION_HINT}).` };
+  return checked.meta(options.default === undefined ? meta : { ...meta, default: options.default });
+}
+
+/** Number-ish scalars are accepted where Docker takes text (build args, labels, environment values). */
+const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const portNumber = z.int().min(1).max(65_535);
+
+/** Reports a parser's message as a problem at the value's path. */
+function parsedWith<T>(parse: (text: string) => T | string) {
+  return z.string().transform((text, ctx): T => {
+    const result = parse(text);
+    if (typeof result !== "string") return result;
+    ctx.issues.push({ code: "custom", message: result, input: text });
+    return z.NEVER;
+  });
+}
+
+function isHttpUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const { protocol } = new URL(text);
+  return protocol === "http:" || protocol === "https:";
+}
+
+export const HealthObjectSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .refine(isHttpUrl, { error: "expected an http:// or https:// URL" })
+      .describe("URL probed from the target host (tunnelled over SSH for remote hosts). Not with `path`."),
+    path: z
+      .string()
+      .startsWith("/", { error: 'must start with "/"' })
+      .describe("Path probed on 127.0.0.1 of the target host at `port`. Not with `url`."),
+    port: portNumber.describe("Published host port for `path`; default: the service's first published port."),
+    expect_status: z
+      .union([z.int().min(100).max(599), z.enum(["2xx", "3xx"])])
+      .meta({ description: 'HTTP status that means healthy: a code, or "2xx" / "3xx".', default: 200 }),
+    interval: duration("Time between two probes", { positive: true, default: DEFAULTS.interval }),
+    timeout: duration("Total time allowed to become healthy (for a job: to finish)", {
+      positive: true,
+      default: DEFAULTS.timeout,
+    }),
+    start_period: duration("Grace time before failed probes count", { default: DEFAULTS.startPeriod }),
+    docker: z.literal(true).describe("Wait for the image's own HEALTHCHECK to report healthy (with interval, timeout)."),
+    running: duration("Healthy when the container is still running after this long; no other key", {
+      positive: true,
+    }),
+  })
+  .partial()
+  .describe("The gate a new container must pass before the old one is removed.");
+
+export const HealthSchema = z
+  .union([z.literal(false), HealthObjectSchema])
+  .describe(
+    "The health gate: `url` or `path` (+ `port`) for HTTP, `{docker: true}`, `{running: 10s}`, or `false` for none. " +
+      "In `defaults`, merged key by key with each service's.",
+  );
+
+/** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
+const sharedServiceShape = {
+  branch: z.string().min(1).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
+  context: z
+    .string()
+    .min(1)
+    .meta({ description: "Build context: a folder inside the repository (monorepos).", default: DEFAULTS.context }),
+  dockerfile: z
+    .string()
+    .min(1)
+    .meta({ description: "Dockerfile, relative to `context`.", default: DEFAULTS.dockerfile }),
+  target: z.string().min(1).describe("Build stage to stop at (`docker build --target`)."),
+  build_args: z
+    .record(z.string(), scalarText)
+    .describe("Build arguments; values are secret (never printed or logged). Merged key by key with `defaults`."),
+  host: z
+    .string()
+    .min(1)
+    .meta({ description: "Name of the host (under `hosts`) to run on. Not with `hosts`.", default: DEFAULTS.host }),
+  hosts: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe("Names of the hosts to run on, each getting its own container. Not with `host`."),
+  ports: z
+    .array(z.preprocess((v) => (typeof v === "number" ? String(v) : v), parsedWith(parsePort)))
+    .describe('Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp".'),
+  environment: z
+    .union([
+      z.record(z.string(), z.union([scalarText, z.null()])),
+      z.array(z.string()).transform((entries) => Object.fromEntries(entries.map(splitEnvEntry))),
+    ])
+    .describe(
+      'Container environment, a map or a list of "KEY=value"; a key without a value is taken from the caller\'s ' +
+        "environment. Values are secret. Overrides `env_file`; merged key by key with `defaults`.",
+    ),
+  env_file: z
+    .string()
+    .min(1)
+    .describe("KEY=VALUE file inside the manifest's folder, read when the manifest is loaded. Values are secret."),
+  volumes: z
+    .array(z.string().min(1))
+    .describe('Docker volume strings, e.g. "data:/data", "./config:/config:ro"; relative host paths start at the manifest.'),
+  networks: z.array(z.string().min(1)).describe("Docker networks to attach to; created when missing."),
+  command: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((text) => text.trim().split(/\s+/)),
+      z.array(z.string()).min(1),
+    ])
+    .describe("Command overriding the image's CMD: a list, or a string split on whitespace."),
+  restart: z
+    .enum(["no", "always", "unless-stopped", "on-failure"])
+    .meta({ description: "Docker restart policy.", default: DEFAULTS.restart }),
+  labels: z
+    .record(z.string(), scalarText)
+    .describe("Extra container labels (io.deploy.* is reserved). Merged key by key with `defaults`."),
+  memory: z
+    .union([
+      z.string().regex(MEMORY_PATTERN, { error: 'expected a size such as "512m", "1g", "100k", "1024b" or bytes' }),
+      z.int().positive(),
+    ])
+    .transform(memoryBytes)
+    .refine((bytes) => bytes > 0, { error: "must be more than 0 bytes" })
+    .describe('Memory limit: "512m", "1g", "100k", "1024b", or a number of bytes.'),
+  cpus: z.number().positive().describe("CPU limit, in CPUs (0.5 = half of one)."),
+  kind: z.enum(["service", "job"]).meta({
+    description: "`job` runs to completion (exit 0 within health.timeout) and dependents wait for it.",
+    default: DEFAULTS.kind,
+  }),
+  health: HealthSchema,
+};
+
+function splitEnvEntry(entry: string): [string, string | null] {
+  const at = entry.indexOf("=");
+  return at < 0 ? [entry, null] : [entry.slice(0, at), entry.slice(at + 1)];
+}
+
+/**
+ * `host` and `hosts` in one object contradict each other. Checked even when other keys of the object have
+ * problems (zod skips refinements then by default), so that every problem is reported at once.
+ */
+const notBothHosts = [
+  (value: { host?: unknown; hosts?: unknown }) => value.host === undefined || value.hosts === undefined,
+  {
+    path: ["hosts"],
+    error: "give either host or hosts, not both",
+    when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null,
+  },
+] as const;
+
+const optionalShared = z.strictObject(sharedServiceShape).partial().shape;
+
+export const ServiceSchema = z
+  .strictObject({
+    repo: z.string().min(1).describe("Any git URL, or a local path relative to the manifest's folder."),
+    ...optionalShared,
+    depends_on: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Services that must be healthy (jobs: done) before this starts."),
+  })
+  .refine(...notBothHosts)
+  .meta({ id: "Service", description: "One service: where its code is, how to build it, how to run it." });
+
+export const DefaultsSchema = z
+  .strictObject(optionalShared)
+  .refine(...notBothHosts)
+  .meta({ id: "Defaults", description: "Merged under every service: any service key except repo and depends_on." });
+
+export const HostSchema = z
+  .union([
+    z.null(),
+    z
+      .strictObject({
+        ssh: parsedWith(parseSshTarget).describe('"user@host[:port]" (port 22 by default); absent = a local engine.'),
+        identity_file: z.string().min(1).describe("Private key file; else the ssh-agent at SSH_AUTH_SOCK."),
+        known_hosts: z.string().min(1).describe("known_hosts file the host key must match."),
+        host_key_policy: z.enum(["strict", "accept-new"]).meta({
+          description: "`strict`: an unknown host key is an error; `accept-new`: it is recorded.",
+          default: DEFAULTS.hostKeyPolicy,
+        }),
+        docker_socket: z.string().min(1).describe("The engine's socket on that host."),
+        max_builds: z.int().min(1).describe("Concurrent image builds on this host."),
+      })
+      .partial(),
+  ])
+  .meta({ id: "Host", description: "A Docker engine: local (no `ssh`) or reached over SSH." });
+
+const topLevelShape = {
+  version: z.literal(1, { error: "must be 1 (the only manifest version)" }).optional().describe("Manifest format."),
+  project: z
+    .string()
+    .regex(NAME_PATTERN, { error: `must be ${NAME_RULE}` })
+    .optional()
+    .describe("Prefix of container and image names and labels; default: the manifest folder's name."),
+  keep_images: z
+    .int()
+    .min(1)
+    .optional()
+    .meta({ description: "Images kept per service on each host; older ones are pruned.", default: DEFAULTS.keepImages }),
+};
+
+const hasServices = (services: Record<string, unknown>) => Object.keys(services).length > 0;
+const NO_SERVICES = "needs at least one service";
+
+export const ManifestSchema = z
+  .strictObject({
+    ...topLevelShape,
+    defaults: DefaultsSchema.optional(),
+    hosts: z
+      .record(z.string(), HostSchema)
+      .optional()
+      .describe("Docker hosts by name; `local: {}` (this machine's engine) exists unless redefined."),
+    services: z.record(z.string(), ServiceSchema).refine(hasServices, { error: NO_SERVICES }).describe("Services by name."),
+  })
+  .meta({ title: "services.yaml", description: "Manifest of the deploy orchestrator." });
+
+/** The top level alone, so that each service, host and the defaults can be checked (and kept) on their own. */
+export const OutlineSchema = z.strictObject({
+  ...topLevelShape,
+  defaults: z.unknown(),
+  hosts: z.record(z.string(), z.unknown()).optional(),
+  services: z.record(z.string(), z.unknown()).refine(hasServices, { error: NO_SERVICES }),
+});
+
+export type WrittenService = z.output<typeof ServiceSchema>;
+export type WrittenDefaults = z.output<typeof DefaultsSchema>;
+export type WrittenHealth = z.output<typeof HealthSchema>;
+export type WrittenHost = z.output<typeof HostSchema>;
+
+/** Keys each kind of object accepts, for "did you mean" hints on unknown keys. */
+export const KNOWN_KEYS = {
+  top: Object.keys(ManifestSchema.shape),
+  service: ["repo", ...Object.keys(sharedServiceShape), "depends_on"],
+  host: ["ssh", "identity_file", "known_hosts", "host_key_policy", "docker_socket", "max_builds"],
+  health: Object.keys(HealthObjectSchema.shape),
+};

@@ -1,0 +1,88 @@
+import type { HostSpec, Manifest, ServiceSpec } from "../manifest/types.js";
+import type { TargetRef } from "../run/events.js";
+
+export interface DeployOptions {
+  forceRebuild: boolean;
+  /** Services (targets) in flight at once. */
+  concurrency: number;
+  noRollback: boolean;
+  failFast: boolean;
+}
+
+/** One service on one host, with everything its deploy needs that is known before anything is read. */
+export interface TargetPlan {
+  ref: TargetRef;
+  service: ServiceSpec;
+  host: HostSpec;
+  branch: string;
+  /** Keys of the targets whose health this target's container start waits for (only selected ones). */
+  waitsFor: string[];
+}
+
+export interface DeployPlan {
+  runId: string;
+  project: string;
+  keepImages: number;
+  options: DeployOptions;
+  /** Dependencies before dependents, then manifest order. */
+  targets: TargetPlan[];
+}
+
+/**
+ * Pure: the selected services of a loaded manifest, expanded to one target per host, ordered so that every
+ * dependency comes before its dependents. A dependency that is not selected is assumed to be running already.
+ */
+export function buildPlan(
+  manifest: Manifest,
+  selected: readonly string[],
+  branchOverride: string | undefined,
+  runId: string,
+  options: DeployOptions,
+): DeployPlan {
+  const ordered = dependencyOrder(manifest, selected);
+  const targets: TargetPlan[] = [];
+  for (const name of ordered) {
+    const service = manifest.services[name] as ServiceSpec;
+    for (const hostName of service.hosts) {
+      targets.push({
+        ref: targetRef(service, hostName),
+        service,
+        host: manifest.hosts[hostName] as HostSpec,
+        branch: branchOverride ?? service.branch,
+        waitsFor: service.dependsOn
+          .filter((dependency) => selected.includes(dependency))
+          .flatMap((dependency) => {
+            const depService = manifest.services[dependency] as ServiceSpec;
+            return depService.hosts.map((host) => targetRef(depService, host).key);
+          }),
+      });
+    }
+  }
+  return { runId, project: manifest.project, keepImages: manifest.keepImages, options, targets };
+}
+
+export function targetRef(service: ServiceSpec, host: string): TargetRef {
+  const key = service.hosts.length > 1 ? `${service.name}@${host}` : service.name;
+  return { service: service.name, host, key };
+}
+
+/** Depth-first topological order of the selection (cycles were refused when the manifest was loaded). */
+function dependencyOrder(manifest: Manifest, selected: readonly string[]): string[] {
+  const order: string[] = [];
+  const visit = (name: string) => {
+    if (order.includes(name) || !selected.includes(name)) return;
+    for (const dependency of manifest.services[name]?.dependsOn ?? []) visit(dependency);
+    order.push(name);
+  };
+  for (const name of Object.keys(manifest.services)) visit(name);
+  return order;
+}
+
+/** A sortable, unique-enough run id from the start time: `20261123T091500Z-4f2a`. */
+export function newRunId(now: Date, random: () => number = Math.random): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const suffix = Math.floor(random() * 0x10000)
+    .toString(16)
+    .padStart(4, "0");
+  return `${stamp}-${suffix}`;
+}

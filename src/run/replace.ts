@@ -1,0 +1,120 @@
+import type { ContainerInputs } from "../docker/specs.js";
+import { containerCreateOptions } from "../docker/specs.js";
+import type { ContainerState, Engine } from "../docker/engine.js";
+import { errorMessage } from "../errors.js";
+import type { Clock } from "../health/clock.js";
+import { LABEL, containerName } from "../labels.js";
+import type { StatusRecord } from "./events.js";
+import { waitHealthy } from "./gate.js";
+import type { TargetTracker } from "./tracker.js";
+
+export interface ReplaceContext {
+  engine: Engine;
+  inputs: ContainerInputs;
+  tracker: TargetTracker;
+  clock: Clock;
+  /** Keep a failed new container (and leave the old one stopped) for inspection. */
+  noRollback: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Health-gated cutover: the running container is stopped and renamed aside (it may hold the host port), the
+ * new one is created under the service's name and must pass the gate; only then is the old one removed. If
+ * the new one cannot start, exits, or fails the gate, it is removed and the old one is put back and started.
+ */
+export async function replaceContainer(ctx: ReplaceContext, previous: ContainerState | null): Promise<StatusRecord> {
+  const { engine, inputs, tracker, clock } = ctx;
+  const name = containerName(inputs.project, inputs.service.name);
+  const asideName = `${name}-prev-${inputs.runId}`;
+  tracker.enter("deploying", { previous_image: previous?.image ?? null });
+
+  for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
+
+  const outageStart = clock.now();
+  if (previous) {
+    tracker.log("deploy", `stopping previous container ${previous.id.slice(0, 12)} (${previous.image})`);
+    await engine.stop(previous.id);
+    await engine.rename(previous.id, asideName);
+  }
+
+  let newId: string | undefined;
+  try {
+    newId = await engine.createContainer(containerCreateOptions(inputs, name));
+    for (const network of inputs.service.networks.slice(1)) {
+      await engine.connectNetwork(network, newId, [inputs.service.name]);
+    }
+    await engine.start(newId);
+    tracker.log("deploy", `started container ${newId.slice(0, 12)} from ${inputs.image}`);
+  } catch (error) {
+    const message = `could not start the new container: ${errorMessage(error)}`;
+    return rollBack(ctx, { newId, previous, name, phase: "deploy", message });
+  }
+
+  tracker.enter("checking", { container_id: newId });
+  let lastDetail = "";
+  const gate = await waitHealthy({
+    engine,
+    containerId: newId,
+    service: inputs.service,
+    clock,
+    signal: ctx.signal,
+    onAttempt: (detail) => {
+      // A probe answering the same thing every interval would flood the log: record changes only.
+      if (detail !== lastDetail) tracker.log("health", detail);
+      lastDetail = detail;
+    },
+  });
+  if (!gate.ok) return rollBack(ctx, { newId, previous, name, phase: "health", message: gate.message });
+
+  const outageMs = clock.now() - outageStart;
+  if (previous) await engine.remove(previous.id);
+  if (inputs.service.health.kind === "none") {
+    tracker.log("health", `NO HEALTH GATE (health: false): only checked that it is ${gate.detail}`);
+  }
+  return tracker.finish("succeeded", {
+    container_id: newId,
+    live_image: inputs.image,
+    live_commit: inputs.commit,
+    reason: previous ? `replaced ${previous.image}; not serving for ${outageMs} ms` : "first deploy",
+  });
+}
+
+interface Failure {
+  newId: string | undefined;
+  previous: ContainerState | null;
+  name: string;
+  phase: "deploy" | "health";
+  message: string;
+}
+
+/** Removes the failed container and puts the previous one back under its name; reports what is left serving. */
+async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRecord> {
+  const { engine, tracker } = ctx;
+  const { newId, previous, name, phase, message } = failure;
+  if (ctx.noRollback) {
+    tracker.log("deploy", "--no-rollback: leaving the failed container and the stopped previous one for inspection");
+    return tracker.fail("failed", phase, message, { container_id: newId ?? null, live_image: null, live_commit: null });
+  }
+  if (newId) await engine.remove(newId).catch(() => undefined);
+  if (!previous) {
+    return tracker.fail("failed", phase, message, { container_id: null, live_image: null, live_commit: null });
+  }
+  try {
+    await engine.rename(previous.id, name);
+    await engine.start(previous.id);
+    tracker.log("deploy", `previous container ${previous.id.slice(0, 12)} (${previous.image}) started again`);
+  } catch (restoreError) {
+    const restore = `; putting the previous container back failed too: ${errorMessage(restoreError)}`;
+    return tracker.fail("failed", phase, `${message}${restore}`, {
+      container_id: previous.id,
+      live_image: null,
+      live_commit: null,
+    });
+  }
+  return tracker.fail("rolled_back", phase, message, {
+    container_id: previous.id,
+    live_image: previous.image,
+    live_commit: previous.labels[LABEL.commit] ?? null,
+  });
+}
