@@ -18,6 +18,15 @@ export class UsageError extends Error {
   }
 }
 
+/** Another deploy holds this project's lock: exit 3, nothing touched. */
+export class LockedError extends Error {
+  readonly exitCode: number = EXIT.locked;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LockedError";
+  }
+}
+
 /** A failure of one service's deploy, carrying the phase it happened in. */
 export class PhaseError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import yargs from "yargs";
 import { deployCommand } from "./commands/deploy.js";
 import { validateCommand } from "./commands/validate.js";
-import { EXIT, UsageError } from "./errors.js";
+import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 
 /**
@@ -43,6 +43,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       io.stderr.write(`deploy: ${(error as Error).message}\n`);
       if (!(error instanceof UsageError)) io.stderr.write("Run deploy --help for usage.\n");
       return EXIT.usage;
+    }
+    if (error instanceof LockedError) {
+      io.stderr.write(`deploy: ${error.message}\n`);
+      return EXIT.locked;
     }
     const err = error as Error;
     io.stderr.write(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);

@@ -31,15 +31,17 @@ export class RepoCache {
   constructor(readonly root: string) {}
 
   /** Shallow-fetches `branch` of `repo` into the cache, returning the commit it points at. */
-  async fetch(repo: string, branch: string): Promise<{ commit: string }> {
+  async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<{ commit: string }> {
     const dir = this.#repoDir(repo);
     return this.#exclusive(dir, async () => {
+      signal?.throwIfAborted();
       await this.#ensureBareRepo(dir);
-      const git = gitAt(dir);
+      const git = gitAt(dir, signal);
       const ref = `refs/deploy/heads/${branch}`;
       try {
         await git.raw(["fetch", "--depth=1", "--no-tags", "--force", fetchUrl(repo), `+refs/heads/${branch}:${ref}`]);
       } catch (error) {
+        signal?.throwIfAborted();
         throw new PhaseError("git", `fetching branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
           cause: error,
         });
@@ -119,8 +121,11 @@ export class RepoCache {
   }
 }
 
-function gitAt(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, unsafe: { allowUnsafeSshCommand: true } }).env({ ...process.env, ...GIT_ENV });
+function gitAt(dir: string, signal?: AbortSignal): SimpleGit {
+  return simpleGit({ baseDir: dir, unsafe: { allowUnsafeSshCommand: true }, ...(signal ? { abort: signal } : {}) }).env({
+    ...process.env,
+    ...GIT_ENV,
+  });
 }
 
 /** `git archive <tree>` streamed straight into a folder: no work tree, no checkout lock. */

@@ -1,5 +1,5 @@
 import type { HostSpec } from "../manifest/types.js";
-import type { HostConnection } from "../run/execute.js";
+import type { HostConnection } from "./pool.js";
 import { connectLocal } from "./local.js";
 
 /** Opens the run's connection to a host's engine: the local socket, or (for `ssh:` hosts) one SSH connection. */

@@ -1,7 +1,7 @@
 import Dockerode from "dockerode";
 import { Engine } from "../docker/engine.js";
 import type { HostSpec } from "../manifest/types.js";
-import type { HostConnection } from "../run/execute.js";
+import type { HostConnection } from "./pool.js";
 
 /** Where the local engine listens: the host's docker_socket, else DOCKER_HOST, else the default socket. */
 export function localEngineOptions(host: HostSpec, env: NodeJS.ProcessEnv = process.env): Dockerode.DockerOptions {

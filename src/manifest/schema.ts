@@ -24,17 +24,20 @@ export const DEFAULTS = {
 
 const DURATION_HINT = 'a duration such as "500ms", "1s", "1m30s", "1h", or a number of seconds';
 
-/** A duration, written as text or seconds, parsed to milliseconds. */
+/**
+ * A duration, written as text or seconds, parsed to milliseconds. The description and default sit on the
+ * written side: zod leaves a transform's default out of an input-side JSON Schema.
+ */
 function duration(description: string, options: { positive?: boolean; default?: string } = {}) {
+  const meta = { description: `${description} (${DURATION_HINT}).` };
   const parsed = z
     .union([
       z.string().regex(DURATION_PATTERN, { error: `expected ${DURATION_HINT}` }),
       z.number().nonnegative({ error: "a duration cannot be negative" }),
     ])
+    .meta(options.default === undefined ? meta : { ...meta, default: options.default })
     .transform(durationMs);
-  const checked = options.positive ? parsed.refine((ms) => ms > 0, { error: "must be longer than 0" }) : parsed;
-  const meta = { description: `${description} (${DURATION_HINT}).` };
-  return checked.meta(options.default === undefined ? meta : { ...meta, default: options.default });
+  return options.positive ? parsed.refine((ms) => ms > 0, { error: "must be longer than 0" }) : parsed;
 }
 
 /** Number-ish scalars are accepted where Docker takes text (build args, labels, environment values). */
@@ -88,10 +91,12 @@ export const HealthObjectSchema = z
 
 export const HealthSchema = z
   .union([z.literal(false), HealthObjectSchema])
-  .describe(
-    "The health gate: `url` or `path` (+ `port`) for HTTP, `{docker: true}`, `{running: 10s}`, or `false` for none. " +
-      "In `defaults`, merged key by key with each service's.",
-  );
+  .meta({
+    id: "Health",
+    description:
+      "The health gate: `url` or `path` (+ `port`) for HTTP, `{docker: true}`, `{running: 10s}`, or `false` for " +
+      "none. In `defaults`, merged key by key with each service's.",
+  });
 
 /** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
@@ -156,9 +161,9 @@ const sharedServiceShape = {
       z.string().regex(MEMORY_PATTERN, { error: 'expected a size such as "512m", "1g", "100k", "1024b" or bytes' }),
       z.int().positive(),
     ])
+    .describe('Memory limit: "512m", "1g", "100k", "1024b", or a number of bytes.')
     .transform(memoryBytes)
-    .refine((bytes) => bytes > 0, { error: "must be more than 0 bytes" })
-    .describe('Memory limit: "512m", "1g", "100k", "1024b", or a number of bytes.'),
+    .refine((bytes) => bytes > 0, { error: "must be more than 0 bytes" }),
   cpus: z.number().positive().describe("CPU limit, in CPUs (0.5 = half of one)."),
   kind: z.enum(["service", "job"]).meta({
     description: "`job` runs to completion (exit 0 within health.timeout) and dependents wait for it.",
@@ -183,7 +188,7 @@ const notBothHosts = [
     error: "give either host or hosts, not both",
     when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null,
   },
-] as const;
+] satisfies [unknown, { path: PropertyKey[] } & Record<string, unknown>];
 
 const optionalShared = z.strictObject(sharedServiceShape).partial().shape;
 
@@ -248,7 +253,10 @@ export const ManifestSchema = z
       .record(z.string(), HostSchema)
       .optional()
       .describe("Docker hosts by name; `local: {}` (this machine's engine) exists unless redefined."),
-    services: z.record(z.string(), ServiceSchema).refine(hasServices, { error: NO_SERVICES }).describe("Services by name."),
+    services: z
+      .record(z.string(), ServiceSchema)
+      .refine(hasServices, { error: NO_SERVICES })
+      .meta({ description: "Services by name, deployed concurrently (after their depends_on).", minProperties: 1 }),
   })
   .meta({ title: "services.yaml", description: "Manifest of the deploy orchestrator." });
 

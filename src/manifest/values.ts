@@ -22,7 +22,7 @@ export function durationMs(value: string | number): number {
 }
 
 /** Docker's units, binary multiples: "512m", "1g", "100k", "1024b", "1.5g", "512mb". */
-export const MEMORY_PATTERN = /^(\d+(?:\.\d+)?)(b|k|kb|m|mb|g|gb|t|tb)?$/i;
+export const MEMORY_PATTERN = /^(\d+(?:\.\d+)?)([bB]|[kKmMgGtT][bB]?)?$/; // no /i: JSON Schema patterns have no flags
 const BYTES_PER_UNIT: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** A memory string already matching MEMORY_PATTERN, or a number of bytes, in whole bytes. */

@@ -80,6 +80,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     phase = "deploy";
     const blocked = await deps.dependenciesReady();
     if (blocked) return tracker.finish("skipped", { reason: blocked });
+    deps.signal?.throwIfAborted();
 
     const result = await replaceContainer(
       { engine, inputs, tracker, clock: deps.clock, noRollback: plan.options.noRollback, signal: deps.signal },
@@ -90,6 +91,9 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     return result;
   } catch (error) {
+    if (deps.signal?.aborted) {
+      return tracker.fail("failed", "interrupted", `interrupted during ${phase}; the running container was not touched`);
+    }
     const failure = inPhase(phase, error);
     return tracker.fail("failed", failure.phase, failure.message);
   }

@@ -1,23 +1,17 @@
-import { availableParallelism } from "node:os";
 import pLimit from "p-limit";
-import type { Engine } from "../docker/engine.js";
-import { errorMessage, PhaseError } from "../errors.js";
+import { errorMessage } from "../errors.js";
 import type { RepoCache } from "../git/repo-cache.js";
 import type { Clock } from "../health/clock.js";
-import type { HostSpec } from "../manifest/types.js";
+import type { HostPool } from "../hosts/pool.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { deployTarget } from "./deploy-target.js";
 import type { EventSink, HealthGate, StatusRecord } from "./events.js";
 import { RunRepos } from "./run-repos.js";
 import { TargetTracker } from "./tracker.js";
 
-export interface HostConnection {
-  engine: Engine;
-  close(): Promise<void>;
-}
-
 export interface RunDeps {
-  connect: (host: HostSpec) => Promise<HostConnection>;
+  /** The run's host connections (opened lazily, closed by whoever made the pool). */
+  hosts: HostPool;
   repoCache: RepoCache;
   clock: Clock;
   sink: EventSink;
@@ -47,8 +41,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
 
   const outcomes = new Map(plan.targets.map((target) => [target.ref.key, deferred<StatusRecord>()]));
   const inFlight = pLimit(Math.max(1, plan.options.concurrency));
-  const hosts = new HostPool(deps.connect);
-  const repos = new RunRepos(deps.repoCache);
+  const repos = new RunRepos(deps.repoCache, deps.signal);
   let firstFailure: string | null = null;
 
   const dependenciesReady = async (target: TargetPlan): Promise<string | null> => {
@@ -61,6 +54,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
 
   const runTarget = async (target: TargetPlan): Promise<StatusRecord> => {
     const tracker = trackers.get(target.ref.key) as TargetTracker;
+    if (deps.signal?.aborted) return tracker.fail("failed", "interrupted", "interrupted before it started");
     if (plan.options.failFast && firstFailure) {
       return tracker.finish("skipped", { reason: `--fail-fast: ${firstFailure} failed` });
     }
@@ -69,8 +63,8 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
       target,
       tracker,
       repos,
-      engine: () => hosts.engine(target.host),
-      buildSlot: (work) => hosts.buildSlot(target.host, work),
+      engine: () => deps.hosts.engine(target.host),
+      buildSlot: (work) => deps.hosts.buildSlot(target.host, work),
       dependenciesReady: () => dependenciesReady(target),
       clock: deps.clock,
       signal: deps.signal,
@@ -99,47 +93,11 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
       }),
     ),
   );
-  await hosts.closeAll();
   return results;
 }
 
 function gateOf(target: TargetPlan): HealthGate {
   return target.service.health.kind;
-}
-
-/** One connection per host for the whole run, opened on first use; per-host build limits. */
-class HostPool {
-  readonly #connections = new Map<string, Promise<HostConnection>>();
-  readonly #buildLimits = new Map<string, ReturnType<typeof pLimit>>();
-
-  constructor(private readonly connect: (host: HostSpec) => Promise<HostConnection>) {}
-
-  async engine(host: HostSpec): Promise<Engine> {
-    let connection = this.#connections.get(host.name);
-    if (!connection) {
-      connection = this.connect(host).catch((error: unknown) => {
-        throw new PhaseError("connect", `cannot reach host ${host.name}: ${errorMessage(error)}`, { cause: error });
-      });
-      this.#connections.set(host.name, connection);
-    }
-    return (await connection).engine;
-  }
-
-  buildSlot<T>(host: HostSpec, work: () => Promise<T>): Promise<T> {
-    let limit = this.#buildLimits.get(host.name);
-    if (!limit) {
-      limit = pLimit(host.maxBuilds ?? Math.max(2, availableParallelism()));
-      this.#buildLimits.set(host.name, limit);
-    }
-    return limit(work);
-  }
-
-  async closeAll(): Promise<void> {
-    const connections = await Promise.allSettled(this.#connections.values());
-    for (const connection of connections) {
-      if (connection.status === "fulfilled") await connection.value.close().catch(() => undefined);
-    }
-  }
 }
 
 interface Deferred<T> {

@@ -64,8 +64,14 @@ export async function replaceContainer(ctx: ReplaceContext, previous: ContainerS
       if (detail !== lastDetail) tracker.log("health", detail);
       lastDetail = detail;
     },
+  }).catch((error: unknown) => {
+    if (!ctx.signal?.aborted) throw error;
+    return { ok: false as const, message: "interrupted during the health gate", interrupted: true };
   });
-  if (!gate.ok) return rollBack(ctx, { newId, previous, name, phase: "health", message: gate.message });
+  if (!gate.ok) {
+    const phase = "interrupted" in gate ? "interrupted" : "health";
+    return rollBack(ctx, { newId, previous, name, phase, message: gate.message });
+  }
 
   const outageMs = clock.now() - outageStart;
   if (previous) await engine.remove(previous.id);
@@ -84,7 +90,7 @@ interface Failure {
   newId: string | undefined;
   previous: ContainerState | null;
   name: string;
-  phase: "deploy" | "health";
+  phase: "deploy" | "health" | "interrupted";
   message: string;
 }
 

@@ -7,13 +7,16 @@ import type { FetchedRevision, RepoCache } from "../git/repo-cache.js";
 export class RunRepos {
   readonly #fetches = new Map<string, Promise<{ commit: string }>>();
 
-  constructor(private readonly cache: RepoCache) {}
+  constructor(
+    private readonly cache: RepoCache,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   async fetch(repo: string, branch: string, context: string): Promise<FetchedRevision> {
     const key = `${repo}\0${branch}`;
     let fetched = this.#fetches.get(key);
     if (!fetched) {
-      fetched = this.cache.fetch(repo, branch);
+      fetched = this.cache.fetch(repo, branch, this.signal);
       this.#fetches.set(key, fetched);
     }
     const { commit } = await fetched;

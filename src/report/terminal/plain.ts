@@ -8,10 +8,6 @@ import { firstLine, formatDuration, shortCommit, toLines } from "../text.js";
 import { formatSummary } from "./summary.js";
 import type { RendererOptions, TerminalRenderer } from "./types.js";
 
-export interface PlainRendererOptions extends RendererOptions {
-  now?: () => Date;
-}
-
 /** Whether a log line belongs in plain output. */
 export function isImportantLine(phase: LogPhase, line: string): boolean {
   return phase !== "build" || line.trimStart().startsWith("Step ");
@@ -39,7 +35,7 @@ export function statusDetail(status: StatusRecord): string {
   }
 }
 
-export function createPlainRenderer(options: PlainRendererOptions): TerminalRenderer {
+export function createPlainRenderer(options: RendererOptions): TerminalRenderer {
   const now = options.now ?? (() => new Date());
   const lastState = new Map<string, ServiceState>();
   let targets: TargetRef[] = [];

@@ -7,6 +7,8 @@ export interface RendererOptions {
   color: boolean;
   /** The logs folder as the user should type it, for "see logs/<key>.log" hints. Default `logs`. */
   logsHint?: string;
+  /** The clock for timestamped lines; tests pin it. */
+  now?: () => Date;
 }
 
 /**

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Bring a fresh Debian 12 machine (run as root) to the point where `npm run deploy` and `npm test` work:
+#   1. apt packages: docker.io (engine + CLI), busybox-static (the base image's only binary), git
+#   2. node_modules from package-lock.json (npm ci), when missing or older than the lock file
+#   3. dist/ (npm run build), when missing or older than src/ or the tsconfig/lock files
+#   4. a running Docker engine (scripts/engine.sh ensure)
+#   5. the busybox:latest base image (scripts/base-image.sh), built locally: no registry is needed
+# Idempotent, and quiet when there is nothing to do. Progress goes to stderr, so stdout stays the product's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*" >&2; }
+die() {
+  say "$*"
+  exit 1
+}
+
+# 1. System packages.
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+# A dynamically linked busybox (package busybox) cannot run inside an image that holds nothing else.
+if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then missing+=(busybox-static); fi
+command -v git >/dev/null 2>&1 || missing+=(git)
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run this script as root to install them"
+  say "installing ${missing[*]} (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Node dependencies, exactly as locked.
+command -v node >/dev/null 2>&1 || die "node is not installed (Node >= 20.19 is needed)"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing node modules (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# 3. Build dist/ when any input is newer than the last successful build.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ ! -f dist/cli.js ] ||
+  [ -n "$(find src tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  say "building dist/ (npm run build)"
+  npm run --silent build
+  touch "$stamp"
+fi
+
+# 4. The engine, 5. the base image.
+bash scripts/engine.sh ensure
+bash scripts/base-image.sh

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every test: provisioning (scripts/setup.sh), type-check, lint, then the unit and e2e suites (vitest).
+# `npm test` runs this; so does CI (.ci/run). Extra arguments go to vitest (e.g. `npm test -- test/unit`).
+# When this run's set-up had to start the Docker engine, it is stopped again on exit, so CI leaves none behind.
+# The exit code is the first failing step's (all checks still run, so one CI log shows every problem).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MARKER=/var/run/deploy-started-engine
+engine_was_ours=0
+[ -f "$MARKER" ] && engine_was_ours=1
+
+on_exit() {
+  local rc=$?
+  # Only an engine started by *this* run's set-up: one left by an earlier `npm run deploy` keeps running.
+  if [ "$engine_was_ours" -eq 0 ] && [ -f "$MARKER" ]; then
+    bash scripts/engine.sh stop || true
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/setup.sh
+
+status=0
+step() {
+  echo "test: $*" >&2
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "test: FAILED ($rc): $*" >&2
+    [ "$status" -ne 0 ] || status=$rc
+  fi
+}
+
+step npx --no-install tsc --noEmit
+step npx --no-install biome check .
+step npx --no-install vitest run "$@"
+
+exit "$status"

@@ -1,0 +1,68 @@
+import type { Engine } from "../docker/engine.js";
+import { isStatus } from "../docker/engine.js";
+import { LABEL } from "../labels.js";
+import { describeHolder, holderIsGone, type LockHolder } from "./holder.js";
+
+const HOLDER_LABEL = "io.deploy.lock-holder";
+
+export function engineLockName(project: string): string {
+  return `${project}-deploy-lock`;
+}
+
+export type EngineLockResult =
+  | { ok: true; release: () => Promise<void>; warning?: string }
+  | { ok: false; holder: Partial<LockHolder>; message: string };
+
+/**
+ * Takes the project's lock on one engine, where it protects that host from deploys started on any machine.
+ * The lock is a network created by name: the engine refuses a second one with the same name (409), which
+ * makes creation an atomic test-and-set. Its labels say who holds it.
+ */
+export async function acquireEngineLock(engine: Engine, project: string, holder: LockHolder): Promise<EngineLockResult> {
+  const name = engineLockName(project);
+  const labels = { [LABEL.project]: project, [HOLDER_LABEL]: JSON.stringify(holder) };
+  let warning: string | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const network = await engine.docker.createNetwork({ Name: name, CheckDuplicate: true, Internal: true, Labels: labels });
+      return { ok: true, release: () => removeNetwork(engine, network.id), warning };
+    } catch (error) {
+      if (!isStatus(error, 409)) throw error;
+    }
+    const current = await readHolder(engine, name);
+    if (!current) continue; // released between our create and our look: try once more
+    if (!holderIsGone(current.holder)) {
+      return { ok: false, holder: current.holder, message: `locked by ${describeHolder(current.holder)}` };
+    }
+    warning = `took over a stale lock left by ${describeHolder(current.holder)} (that process is gone)`;
+    await removeNetwork(engine, current.id);
+  }
+  return { ok: false, holder: {}, message: "the lock kept changing hands; try again" };
+}
+
+/** Removes the project's lock on an engine whoever holds it (`deploy unlock`); returns who held it. */
+export async function forceUnlockEngine(engine: Engine, project: string): Promise<Partial<LockHolder> | null> {
+  const current = await readHolder(engine, engineLockName(project));
+  if (!current) return null;
+  await removeNetwork(engine, current.id);
+  return current.holder;
+}
+
+async function readHolder(engine: Engine, name: string): Promise<{ id: string; holder: Partial<LockHolder> } | null> {
+  const networks = await engine.docker.listNetworks({ filters: { name: [name] } });
+  const network = networks.find((candidate) => candidate.Name === name);
+  if (!network) return null;
+  try {
+    return { id: network.Id, holder: JSON.parse(network.Labels?.[HOLDER_LABEL] ?? "{}") };
+  } catch {
+    return { id: network.Id, holder: {} };
+  }
+}
+
+async function removeNetwork(engine: Engine, id: string): Promise<void> {
+  try {
+    await engine.docker.getNetwork(id).remove();
+  } catch (error) {
+    if (!isStatus(error, 404)) throw error;
+  }
+}

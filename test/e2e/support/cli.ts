@@ -1,0 +1,72 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (this file is test/e2e/support/cli.ts). */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** The built CLI, as a user runs it: `node dist/cli.js …`. */
+export const CLI = fileURLToPath(new URL("../../../dist/cli.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr, for assertion messages. */
+  output: string;
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  /** Default 150 s: under the e2e test timeout, so a hung CLI fails with its output instead of a bare timeout. */
+  timeoutMs?: number;
+}
+
+/** The caller's environment without anything that would change the CLI's behaviour behind a test's back. */
+function cleanEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith("DEPLOY_") || key === "FORCE_COLOR" || key === "DEBUG") continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+/** Runs `node dist/cli.js ...args` in `cwd`, with NO_COLOR=1 and stdout/stderr as pipes (not a terminal). */
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  const timeoutMs = options.timeoutMs ?? 150_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd,
+      env: { ...cleanEnv(), NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const output = `--- deploy ${args.join(" ")} (exit ${code ?? signal})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`;
+      if (timedOut) {
+        reject(new Error(`the CLI did not finish within ${timeoutMs} ms\n${output}`));
+        return;
+      }
+      resolve({ code, signal, stdout, stderr, output });
+    });
+  });
+}
