@@ -6,9 +6,9 @@ import { RepoCache } from "../git/repo-cache.js";
 import { systemClock } from "../health/clock.js";
 import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
+import type { Io } from "../io.js";
 import { currentHolder } from "../lock/holder.js";
 import { acquireProjectLock } from "../lock/project-lock.js";
-import type { Io } from "../io.js";
 import type { HostSpec, Manifest } from "../manifest/types.js";
 import { DURATION_PATTERN, durationMs } from "../manifest/values.js";
 import { buildPlan, type DeployPlan, newRunId } from "../plan/plan.js";
@@ -46,21 +46,56 @@ export function deployCommand(
     describe: "Fetch, build and deploy services (all, or a comma list), health-gated",
     builder: (yargs: Argv<GlobalArgs>) =>
       yargs
-        .positional("services", { type: "string", describe: "`all` or a comma list: auth-service,user-service" })
-        .positional("branch", { type: "string", describe: "branch for every selected service (default: manifest's)" })
-        .option("force-rebuild", { type: "boolean", default: false, describe: "build without cache and replace" })
-        .option("concurrency", { alias: "j", type: "number", describe: "services in flight at once (default: all)" })
-        .option("fail-fast", { type: "boolean", default: false, describe: "start nothing new after a failure" })
-        .option("rollback", { type: "boolean", default: true, describe: "put the previous container back on failure" })
-        .option("logs-dir", { type: "string", describe: "folder for log, status and run files (default: logs/ beside the manifest)" })
-        .option("cache-dir", { type: "string", describe: "repository cache (default: ~/.cache/deploy-orchestrator)" })
-        .option("output", { choices: ["tree", "plain", "quiet"] as const, describe: "tree on a terminal, else plain" })
+        .positional("services", {
+          type: "string",
+          describe: "`all` or a comma list: auth-service,user-service",
+        })
+        .positional("branch", {
+          type: "string",
+          describe: "branch for every selected service (default: manifest's)",
+        })
+        .option("force-rebuild", {
+          type: "boolean",
+          default: false,
+          describe: "build without cache and replace",
+        })
+        .option("concurrency", {
+          alias: "j",
+          type: "number",
+          describe: "services in flight at once (default: all)",
+        })
+        .option("fail-fast", {
+          type: "boolean",
+          default: false,
+          describe: "start nothing new after a failure",
+        })
+        .option("rollback", {
+          type: "boolean",
+          default: true,
+          describe: "put the previous container back on failure",
+        })
+        .option("logs-dir", {
+          type: "string",
+          describe: "folder for log, status and run files (default: logs/ beside the manifest)",
+        })
+        .option("cache-dir", {
+          type: "string",
+          describe: "repository cache (default: ~/.cache/deploy-orchestrator)",
+        })
+        .option("output", {
+          choices: ["tree", "plain", "quiet"] as const,
+          describe: "tree on a terminal, else plain",
+        })
         .option("lock-wait", {
           type: "string",
           describe: "wait this long for another deploy's lock (e.g. 10m) instead of exiting 3",
           coerce: parseDurationOption,
         })
-        .option("json", { type: "boolean", default: false, describe: "print only the run summary as JSON on stdout" })
+        .option("json", {
+          type: "boolean",
+          default: false,
+          describe: "print only the run summary as JSON on stdout",
+        })
         .example("$0 all main", "deploy every service from branch main")
         .example("$0 auth-service,user-service main --force-rebuild", "rebuild two services without cache")
         .example("$0 all --output plain >> /var/log/deploy.log", "from cron") as unknown as Argv<DeployArgs>,
@@ -172,7 +207,8 @@ function parseDurationOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const text = String(value).trim();
   if (/^\d+(\.\d+)?$/.test(text)) return durationMs(Number(text));
-  if (!DURATION_PATTERN.test(text)) throw new UsageError(`--lock-wait: expected a duration like 30s or 10m, got ${text}`);
+  if (!DURATION_PATTERN.test(text))
+    throw new UsageError(`--lock-wait: expected a duration like 30s or 10m, got ${text}`);
   return durationMs(text);
 }
 

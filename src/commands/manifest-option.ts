@@ -9,7 +9,11 @@ export interface GlobalArgs {
 }
 
 /** Loads the manifest or throws a UsageError listing every problem in it (exit 2, nothing touched). */
-export async function loadManifestOrThrow(file: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Manifest> {
+export async function loadManifestOrThrow(
+  file: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Manifest> {
   const path = resolve(cwd, file);
   const result = await loadManifest(path, env);
   if (result.ok) return result.manifest;

@@ -16,7 +16,9 @@ export async function packContext(dir: string, dockerfile: string): Promise<Read
   const patterns = await readDockerignore(dir);
   const matcher = dockerignore({ ignorecase: false }).add(patterns);
   // An ignored folder may still hold a `!exception`: tar-fs prunes ignored folders, so keep walking those.
-  const exceptions = patterns.filter((line) => line.startsWith("!")).map((line) => line.slice(1).replace(/^\//, ""));
+  const exceptions = patterns
+    .filter((line) => line.startsWith("!"))
+    .map((line) => line.slice(1).replace(/^\//, ""));
   const alwaysSent = new Set([toPosix(dockerfile), ".dockerignore"]);
   const stream = pack(dir, {
     ignore: (name) => {

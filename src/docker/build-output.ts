@@ -11,7 +11,10 @@ const TAIL_LINES = 12;
  * answers 200 and reports the failure as an `error`/`errorDetail` line, so the stream must be scanned.
  * Every output line goes to `onLine`; a failure message names the failing step and its last output lines.
  */
-export async function readBuildOutput(stream: Readable, onLine: (line: string) => void): Promise<BuildOutcome> {
+export async function readBuildOutput(
+  stream: Readable,
+  onLine: (line: string) => void,
+): Promise<BuildOutcome> {
   const tail: string[] = [];
   let step: string | undefined;
   let imageId: string | undefined;

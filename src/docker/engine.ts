@@ -50,7 +50,10 @@ export class Engine {
   }
 
   /** Images of one service, newest first. */
-  async serviceImages(project: string, service: string): Promise<Array<{ id: string; tags: string[]; created: number }>> {
+  async serviceImages(
+    project: string,
+    service: string,
+  ): Promise<Array<{ id: string; tags: string[]; created: number }>> {
     const images = await this.docker.listImages({
       filters: { label: [`${LABEL.project}=${project}`, `${LABEL.service}=${service}`] },
     });
@@ -96,7 +99,9 @@ export class Engine {
   }
 
   async connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void> {
-    await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
+    await this.docker
+      .getNetwork(network)
+      .connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
   }
 
   async start(id: string): Promise<void> {

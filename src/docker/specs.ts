@@ -54,7 +54,10 @@ export function buildHash(inputs: Pick<BuildInputs, "service" | "contextTree">):
   });
 }
 
-export function buildOptions(inputs: BuildInputs, options: { noCache: boolean }): Dockerode.ImageBuildOptions {
+export function buildOptions(
+  inputs: BuildInputs,
+  options: { noCache: boolean },
+): Dockerode.ImageBuildOptions {
   const { service } = inputs;
   return {
     t: inputs.image,
@@ -76,7 +79,10 @@ export function buildOptions(inputs: BuildInputs, options: { noCache: boolean })
 }
 
 /** The engine's create request for a service's container (its first network attached here, the rest after). */
-export function containerCreateOptions(inputs: ContainerInputs, name?: string): Dockerode.ContainerCreateOptions {
+export function containerCreateOptions(
+  inputs: ContainerInputs,
+  name?: string,
+): Dockerode.ContainerCreateOptions {
   const { service } = inputs;
   const [firstNetwork] = service.networks;
   return {
@@ -105,7 +111,9 @@ export function containerCreateOptions(inputs: ContainerInputs, name?: string): 
       ...(service.cpus ? { NanoCpus: Math.round(service.cpus * 1e9) } : {}),
       ...(firstNetwork ? { NetworkMode: firstNetwork } : {}),
     },
-    ...(firstNetwork ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork]: { Aliases: [service.name] } } } } : {}),
+    ...(firstNetwork
+      ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork]: { Aliases: [service.name] } } } }
+      : {}),
   };
 }
 

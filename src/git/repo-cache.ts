@@ -39,7 +39,14 @@ export class RepoCache {
       const git = gitAt(dir, signal);
       const ref = `refs/deploy/heads/${branch}`;
       try {
-        await git.raw(["fetch", "--depth=1", "--no-tags", "--force", fetchUrl(repo), `+refs/heads/${branch}:${ref}`]);
+        await git.raw([
+          "fetch",
+          "--depth=1",
+          "--no-tags",
+          "--force",
+          fetchUrl(repo),
+          `+refs/heads/${branch}:${ref}`,
+        ]);
       } catch (error) {
         signal?.throwIfAborted();
         throw new PhaseError("git", `fetching branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
@@ -122,7 +129,11 @@ export class RepoCache {
 }
 
 function gitAt(dir: string, signal?: AbortSignal): SimpleGit {
-  return simpleGit({ baseDir: dir, unsafe: { allowUnsafeSshCommand: true }, ...(signal ? { abort: signal } : {}) }).env({
+  return simpleGit({
+    baseDir: dir,
+    unsafe: { allowUnsafeSshCommand: true },
+    ...(signal ? { abort: signal } : {}),
+  }).env({
     ...process.env,
     ...GIT_ENV,
   });

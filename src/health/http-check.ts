@@ -1,4 +1,4 @@
-import { request } from "undici";
+import { type Dispatcher, request } from "undici";
 import type { ExpectStatus } from "../manifest/types.js";
 import type { Check, CheckResult } from "./poll.js";
 
@@ -12,14 +12,22 @@ export function statusMatches(status: number, expect: ExpectStatus): boolean {
   return status === expect;
 }
 
-/** GET `url`, passing when the status matches `expect`. Failures carry the status and the start of the body. */
-export function httpCheck(url: string, expect: ExpectStatus): Check {
+/**
+ * GET `url`, passing when the status matches `expect`. Failures carry the status and the start of the body.
+ * `dispatcher` carries the request where the URL means something (through an SSH tunnel for a remote host).
+ */
+export function httpCheck(url: string, expect: ExpectStatus, dispatcher?: Dispatcher): Check {
   return {
     target: `GET ${url}`,
     async attempt(signal: AbortSignal): Promise<CheckResult> {
       const probeSignal = AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
       try {
-        const response = await request(url, { method: "GET", signal: probeSignal, headersTimeout: PROBE_TIMEOUT_MS });
+        const response = await request(url, {
+          method: "GET",
+          signal: probeSignal,
+          headersTimeout: PROBE_TIMEOUT_MS,
+          ...(dispatcher ? { dispatcher } : {}),
+        });
         const body = await response.body.text();
         if (statusMatches(response.statusCode, expect)) {
           return { ok: true, detail: `GET ${url} answered ${response.statusCode}` };
@@ -40,6 +48,7 @@ export function httpCheck(url: string, expect: ExpectStatus): Check {
 function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code;
-  if (error.name === "TimeoutError" || error.name === "AbortError") return `no answer within ${PROBE_TIMEOUT_MS} ms`;
+  if (error.name === "TimeoutError" || error.name === "AbortError")
+    return `no answer within ${PROBE_TIMEOUT_MS} ms`;
   return code ? `${code} ${error.message}` : error.message;
 }

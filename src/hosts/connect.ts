@@ -1,6 +1,6 @@
 import type { HostSpec } from "../manifest/types.js";
-import type { HostConnection } from "./pool.js";
 import { connectLocal } from "./local.js";
+import type { HostConnection } from "./pool.js";
 
 /** Opens the run's connection to a host's engine: the local socket, or (for `ssh:` hosts) one SSH connection. */
 export async function connectHost(host: HostSpec): Promise<HostConnection> {

@@ -4,7 +4,10 @@ import type { HostSpec } from "../manifest/types.js";
 import type { HostConnection } from "./pool.js";
 
 /** Where the local engine listens: the host's docker_socket, else DOCKER_HOST, else the default socket. */
-export function localEngineOptions(host: HostSpec, env: NodeJS.ProcessEnv = process.env): Dockerode.DockerOptions {
+export function localEngineOptions(
+  host: HostSpec,
+  env: NodeJS.ProcessEnv = process.env,
+): Dockerode.DockerOptions {
   if (host.dockerSocket) return { socketPath: host.dockerSocket };
   const dockerHost = env.DOCKER_HOST;
   if (dockerHost?.startsWith("unix://")) return { socketPath: dockerHost.slice("unix://".length) };
@@ -23,7 +26,9 @@ export async function connectLocal(host: HostSpec): Promise<HostConnection> {
     await engine.ping();
   } catch (error) {
     const where = options.socketPath ?? `${options.host}:${options.port}`;
-    throw new Error(`the Docker engine at ${where} does not answer (${(error as Error).message}); is dockerd running?`);
+    throw new Error(
+      `the Docker engine at ${where} does not answer (${(error as Error).message}); is dockerd running?`,
+    );
   }
   return { engine, close: async () => undefined };
 }

@@ -1,11 +1,14 @@
 import { availableParallelism } from "node:os";
 import pLimit from "p-limit";
+import type { Dispatcher } from "undici";
 import type { Engine } from "../docker/engine.js";
 import { errorMessage, PhaseError } from "../errors.js";
 import type { HostSpec } from "../manifest/types.js";
 
 export interface HostConnection {
   engine: Engine;
+  /** Carries health probes to URLs as seen from the host (through the SSH connection for remote hosts). */
+  httpDispatcher?: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -17,20 +20,27 @@ export class HostPool {
   constructor(private readonly connect: (host: HostSpec) => Promise<HostConnection>) {}
 
   async engine(host: HostSpec): Promise<Engine> {
+    return (await this.connection(host)).engine;
+  }
+
+  async connection(host: HostSpec): Promise<HostConnection> {
     let connection = this.#connections.get(host.name);
     if (!connection) {
       connection = this.connect(host).catch((error: unknown) => {
-        throw new PhaseError("connect", `cannot reach host ${host.name}: ${errorMessage(error)}`, { cause: error });
+        throw new PhaseError("connect", `cannot reach host ${host.name}: ${errorMessage(error)}`, {
+          cause: error,
+        });
       });
       this.#connections.set(host.name, connection);
     }
-    return (await connection).engine;
+    return connection;
   }
 
   buildSlot<T>(host: HostSpec, work: () => Promise<T>): Promise<T> {
     let limit = this.#buildLimits.get(host.name);
     if (!limit) {
-      limit = pLimit(host.maxBuilds ?? Math.max(2, availableParallelism()));
+      // Builds mostly wait on the engine's disk and network, so twice the local CPU count keeps it busy.
+      limit = pLimit(host.maxBuilds ?? 2 * availableParallelism());
       this.#buildLimits.set(host.name, limit);
     }
     return limit(work);
@@ -43,4 +53,3 @@ export class HostPool {
     }
   }
 }
-

@@ -18,13 +18,22 @@ export type EngineLockResult =
  * The lock is a network created by name: the engine refuses a second one with the same name (409), which
  * makes creation an atomic test-and-set. Its labels say who holds it.
  */
-export async function acquireEngineLock(engine: Engine, project: string, holder: LockHolder): Promise<EngineLockResult> {
+export async function acquireEngineLock(
+  engine: Engine,
+  project: string,
+  holder: LockHolder,
+): Promise<EngineLockResult> {
   const name = engineLockName(project);
   const labels = { [LABEL.project]: project, [HOLDER_LABEL]: JSON.stringify(holder) };
   let warning: string | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const network = await engine.docker.createNetwork({ Name: name, CheckDuplicate: true, Internal: true, Labels: labels });
+      const network = await engine.docker.createNetwork({
+        Name: name,
+        CheckDuplicate: true,
+        Internal: true,
+        Labels: labels,
+      });
       return { ok: true, release: () => removeNetwork(engine, network.id), warning };
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
@@ -41,14 +50,20 @@ export async function acquireEngineLock(engine: Engine, project: string, holder:
 }
 
 /** Removes the project's lock on an engine whoever holds it (`deploy unlock`); returns who held it. */
-export async function forceUnlockEngine(engine: Engine, project: string): Promise<Partial<LockHolder> | null> {
+export async function forceUnlockEngine(
+  engine: Engine,
+  project: string,
+): Promise<Partial<LockHolder> | null> {
   const current = await readHolder(engine, engineLockName(project));
   if (!current) return null;
   await removeNetwork(engine, current.id);
   return current.holder;
 }
 
-async function readHolder(engine: Engine, name: string): Promise<{ id: string; holder: Partial<LockHolder> } | null> {
+async function readHolder(
+  engine: Engine,
+  name: string,
+): Promise<{ id: string; holder: Partial<LockHolder> } | null> {
   const networks = await engine.docker.listNetworks({ filters: { name: [name] } });
   const network = networks.find((candidate) => candidate.Name === name);
   if (!network) return null;

@@ -12,14 +12,23 @@ export type LocalLockResult =
  * and status files. proper-lockfile keeps the lock fresh while held (so a crashed holder's lock goes stale);
  * the holder file beside it says who holds it, and a holder whose process is gone is taken over at once.
  */
-export async function acquireLocalLock(dir: string, project: string, holder: LockHolder): Promise<LocalLockResult> {
+export async function acquireLocalLock(
+  dir: string,
+  project: string,
+  holder: LockHolder,
+): Promise<LocalLockResult> {
   await mkdir(dir, { recursive: true });
   const lockPath = join(dir, `.${project}.deploy.lock`);
   const holderPath = `${lockPath}.json`;
   let warning: string | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const release = await lockfile.lock(dir, { lockfilePath: lockPath, stale: 30_000, update: 10_000, retries: 0 });
+      const release = await lockfile.lock(dir, {
+        lockfilePath: lockPath,
+        stale: 30_000,
+        update: 10_000,
+        retries: 0,
+      });
       await writeFile(holderPath, `${JSON.stringify(holder)}\n`);
       return {
         ok: true,
@@ -33,7 +42,8 @@ export async function acquireLocalLock(dir: string, project: string, holder: Loc
       if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
     }
     const current = await readJson(holderPath);
-    if (!holderIsGone(current)) return { ok: false, holder: current, message: `locked by ${describeHolder(current)}` };
+    if (!holderIsGone(current))
+      return { ok: false, holder: current, message: `locked by ${describeHolder(current)}` };
     warning = `took over a stale local lock left by ${describeHolder(current)} (that process is gone)`;
     await rm(lockPath, { recursive: true, force: true });
   }

@@ -80,7 +80,10 @@ function dependencyOrder(manifest: Manifest, selected: readonly string[]): strin
 
 /** A sortable, unique-enough run id from the start time: `20261123T091500Z-4f2a`. */
 export function newRunId(now: Date, random: () => number = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const suffix = Math.floor(random() * 0x10000)
     .toString(16)
     .padStart(4, "0");

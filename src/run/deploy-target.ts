@@ -1,8 +1,9 @@
-import type { ContainerState, Engine } from "../docker/engine.js";
 import { packContext } from "../docker/build-context.js";
-import { buildHash, buildOptions, configHash, type ContainerInputs } from "../docker/specs.js";
+import type { ContainerState, Engine } from "../docker/engine.js";
+import { buildHash, buildOptions, type ContainerInputs, configHash } from "../docker/specs.js";
 import { inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
+import type { HostConnection } from "../hosts/pool.js";
 import { containerName, imageTag, LABEL } from "../labels.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { StatusRecord } from "./events.js";
@@ -16,8 +17,8 @@ export interface TargetDeps {
   target: TargetPlan;
   tracker: TargetTracker;
   repos: RunRepos;
-  /** The target host's engine (connecting may fail: that fails this target in phase `connect`). */
-  engine: () => Promise<Engine>;
+  /** The target host's connection (connecting may fail: that fails this target in phase `connect`). */
+  connection: () => Promise<HostConnection>;
   /** Runs a build within the host's build limit. */
   buildSlot: <T>(work: () => Promise<T>) => Promise<T>;
   /** Resolves to null when every dependency is healthy, else the reason this target must be skipped. */
@@ -35,13 +36,17 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
   const { service } = target;
   let phase: PhaseError["phase"] = "connect";
   try {
-    const engine = await deps.engine();
+    const connection = await deps.connection();
+    const { engine } = connection;
 
     phase = "git";
     tracker.enter("cloning");
     const revision = await deps.repos.fetch(service.repo, target.branch, service.context);
     const image = imageTag(plan.project, service.name, revision.commit);
-    tracker.log("git", `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`);
+    tracker.log(
+      "git",
+      `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
+    );
     tracker.note({ commit: revision.commit, image });
 
     const inputs: ContainerInputs = {
@@ -83,7 +88,15 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     deps.signal?.throwIfAborted();
 
     const result = await replaceContainer(
-      { engine, inputs, tracker, clock: deps.clock, noRollback: plan.options.noRollback, signal: deps.signal },
+      {
+        engine,
+        httpDispatcher: connection.httpDispatcher,
+        inputs,
+        tracker,
+        clock: deps.clock,
+        noRollback: plan.options.noRollback,
+        signal: deps.signal,
+      },
       current,
     );
     if (result.state === "succeeded") {
@@ -92,7 +105,11 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     return result;
   } catch (error) {
     if (deps.signal?.aborted) {
-      return tracker.fail("failed", "interrupted", `interrupted during ${phase}; the running container was not touched`);
+      return tracker.fail(
+        "failed",
+        "interrupted",
+        `interrupted during ${phase}; the running container was not touched`,
+      );
     }
     const failure = inPhase(phase, error);
     return tracker.fail("failed", failure.phase, failure.message);

@@ -13,7 +13,13 @@ export type ServiceState =
   | "rolled_back"
   | "skipped";
 
-export const FINAL_STATES: readonly ServiceState[] = ["succeeded", "unchanged", "failed", "rolled_back", "skipped"];
+export const FINAL_STATES: readonly ServiceState[] = [
+  "succeeded",
+  "unchanged",
+  "failed",
+  "rolled_back",
+  "skipped",
+];
 
 /** Phases that tag the lines of a service's log file. */
 export type LogPhase = "git" | "build" | "deploy" | "health";

@@ -63,7 +63,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
       target,
       tracker,
       repos,
-      engine: () => deps.hosts.engine(target.host),
+      connection: () => deps.hosts.connection(target.host),
       buildSlot: (work) => deps.hosts.buildSlot(target.host, work),
       dependenciesReady: () => dependenciesReady(target),
       clock: deps.clock,

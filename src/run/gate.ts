@@ -1,3 +1,4 @@
+import type { Dispatcher } from "undici";
 import type { Engine } from "../docker/engine.js";
 import type { Clock } from "../health/clock.js";
 import { httpCheck } from "../health/http-check.js";
@@ -30,6 +31,7 @@ export async function waitHealthy(options: {
   engine: Engine;
   containerId: string;
   service: ServiceSpec;
+  httpDispatcher?: Dispatcher;
   clock: Clock;
   signal?: AbortSignal;
   onAttempt?: (detail: string) => void;
@@ -41,8 +43,15 @@ export async function waitHealthy(options: {
   let pollOptions: { intervalMs: number; timeoutMs: number; startPeriodMs?: number };
   switch (health.kind) {
     case "http":
-      check = guarded(alive, httpCheck(healthUrl(service, health), health.expectStatus));
-      pollOptions = { intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, startPeriodMs: health.startPeriodMs };
+      check = guarded(
+        alive,
+        httpCheck(healthUrl(service, health), health.expectStatus, options.httpDispatcher),
+      );
+      pollOptions = {
+        intervalMs: health.intervalMs,
+        timeoutMs: health.timeoutMs,
+        startPeriodMs: health.startPeriodMs,
+      };
       break;
     case "docker":
       check = guarded(alive, dockerHealthCheck(engine, containerId));
@@ -93,7 +102,8 @@ function stillRunning(engine: Engine, containerId: string): Check {
     async attempt(): Promise<CheckResult> {
       const state = await engine.inspectContainer(containerId);
       if (!state) return { ok: false, fatal: true, detail: "the container disappeared" };
-      if (!state.running) return { ok: false, fatal: true, detail: `the container exited with code ${state.exitCode}` };
+      if (!state.running)
+        return { ok: false, fatal: true, detail: `the container exited with code ${state.exitCode}` };
       return { ok: true, detail: "running" };
     },
   };

@@ -17,10 +17,13 @@ export async function pruneImages(
   try {
     const images = await engine.serviceImages(plan.project, service);
     const current = await engine.inspectContainer(containerName(plan.project, service));
-    const stale = images.slice(plan.keepImages).filter((image) => !current || !image.tags.includes(current.image));
+    const stale = images
+      .slice(plan.keepImages)
+      .filter((image) => !current || !image.tags.includes(current.image));
     for (const image of stale) {
       // By tag: removing by id fails (409) while the image carries several tags.
-      for (const reference of image.tags.length > 0 ? image.tags : [image.id]) await engine.removeImage(reference);
+      for (const reference of image.tags.length > 0 ? image.tags : [image.id])
+        await engine.removeImage(reference);
       log(`pruned old image ${image.tags.join(", ") || image.id.slice(7, 19)}`);
     }
   } catch (error) {

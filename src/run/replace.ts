@@ -1,15 +1,17 @@
+import type { Dispatcher } from "undici";
+import type { ContainerState, Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
 import { containerCreateOptions } from "../docker/specs.js";
-import type { ContainerState, Engine } from "../docker/engine.js";
 import { errorMessage } from "../errors.js";
 import type { Clock } from "../health/clock.js";
-import { LABEL, containerName } from "../labels.js";
+import { containerName, LABEL } from "../labels.js";
 import type { StatusRecord } from "./events.js";
 import { waitHealthy } from "./gate.js";
 import type { TargetTracker } from "./tracker.js";
 
 export interface ReplaceContext {
   engine: Engine;
+  httpDispatcher?: Dispatcher;
   inputs: ContainerInputs;
   tracker: TargetTracker;
   clock: Clock;
@@ -23,7 +25,10 @@ export interface ReplaceContext {
  * new one is created under the service's name and must pass the gate; only then is the old one removed. If
  * the new one cannot start, exits, or fails the gate, it is removed and the old one is put back and started.
  */
-export async function replaceContainer(ctx: ReplaceContext, previous: ContainerState | null): Promise<StatusRecord> {
+export async function replaceContainer(
+  ctx: ReplaceContext,
+  previous: ContainerState | null,
+): Promise<StatusRecord> {
   const { engine, inputs, tracker, clock } = ctx;
   const name = containerName(inputs.project, inputs.service.name);
   const asideName = `${name}-prev-${inputs.runId}`;
@@ -57,6 +62,7 @@ export async function replaceContainer(ctx: ReplaceContext, previous: ContainerS
     engine,
     containerId: newId,
     service: inputs.service,
+    httpDispatcher: ctx.httpDispatcher,
     clock,
     signal: ctx.signal,
     onAttempt: (detail) => {
@@ -99,12 +105,23 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
   const { engine, tracker } = ctx;
   const { newId, previous, name, phase, message } = failure;
   if (ctx.noRollback) {
-    tracker.log("deploy", "--no-rollback: leaving the failed container and the stopped previous one for inspection");
-    return tracker.fail("failed", phase, message, { container_id: newId ?? null, live_image: null, live_commit: null });
+    tracker.log(
+      "deploy",
+      "--no-rollback: leaving the failed container and the stopped previous one for inspection",
+    );
+    return tracker.fail("failed", phase, message, {
+      container_id: newId ?? null,
+      live_image: null,
+      live_commit: null,
+    });
   }
   if (newId) await engine.remove(newId).catch(() => undefined);
   if (!previous) {
-    return tracker.fail("failed", phase, message, { container_id: null, live_image: null, live_commit: null });
+    return tracker.fail("failed", phase, message, {
+      container_id: null,
+      live_image: null,
+      live_commit: null,
+    });
   }
   try {
     await engine.rename(previous.id, name);

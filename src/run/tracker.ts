@@ -63,7 +63,12 @@ export class TargetTracker {
     return { ...this.#record };
   }
 
-  fail(state: "failed" | "rolled_back", phase: Phase, message: string, patch: Partial<StatusRecord> = {}): StatusRecord {
+  fail(
+    state: "failed" | "rolled_back",
+    phase: Phase,
+    message: string,
+    patch: Partial<StatusRecord> = {},
+  ): StatusRecord {
     this.log(logPhaseOf(phase), `${state === "rolled_back" ? "rolled back" : "failed"}: ${message}`);
     return this.finish(state, { ...patch, error: { phase, message } });
   }

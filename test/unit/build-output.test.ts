@@ -29,7 +29,13 @@ describe("readBuildOutput", () => {
         { stream: "Step 1/3 : FROM busybox:latest\n" },
         { stream: "Step 2/3 : RUN echo compiling && exit 3\n" },
         { stream: "compiling\n" },
-        { errorDetail: { code: 3, message: "The command '/bin/sh -c echo compiling && exit 3' returned a non-zero code: 3" }, error: "x" },
+        {
+          errorDetail: {
+            code: 3,
+            message: "The command '/bin/sh -c echo compiling && exit 3' returned a non-zero code: 3",
+          },
+          error: "x",
+        },
       ]),
       () => undefined,
     );

@@ -51,7 +51,10 @@ describe("containerCreateOptions", () => {
       },
       ExposedPorts: { "8080/tcp": {}, "53/udp": {} },
       HostConfig: {
-        PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "3000" }], "53/udp": [{ HostPort: "5353" }] },
+        PortBindings: {
+          "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "3000" }],
+          "53/udp": [{ HostPort: "5353" }],
+        },
         Binds: ["api-data:/data", "/srv/app/config:/config:ro"],
         RestartPolicy: { Name: "unless-stopped" },
         Memory: 536870912,
@@ -72,9 +75,9 @@ describe("configHash", () => {
   it("is stable and changes with an environment value or a port, not with the image", () => {
     const base = configHash(service);
     expect(configHash(serviceFixture({ ...service }))).toBe(base);
-    expect(configHash({ ...service, environment: { ...service.environment, TOKEN: new Secret("other") } })).not.toBe(
-      base,
-    );
+    expect(
+      configHash({ ...service, environment: { ...service.environment, TOKEN: new Secret("other") } }),
+    ).not.toBe(base);
     expect(configHash({ ...service, ports: [] })).not.toBe(base);
   });
 });
@@ -100,8 +103,11 @@ describe("buildOptions", () => {
   it("gives a different build hash for another context tree or build arg", () => {
     const base = buildHash({ service, contextTree: "tree1" });
     expect(buildHash({ service, contextTree: "tree2" })).not.toBe(base);
-    expect(buildHash({ service: { ...service, buildArgs: { NODE_ENV: new Secret("dev") } }, contextTree: "tree1" })).not.toBe(
-      base,
-    );
+    expect(
+      buildHash({
+        service: { ...service, buildArgs: { NODE_ENV: new Secret("dev") } },
+        contextTree: "tree1",
+      }),
+    ).not.toBe(base);
   });
 });

@@ -51,7 +51,13 @@ describe("poll", () => {
       { ok: false, detail: "exited with code 1", fatal: true },
     ]);
     const result = await poll(check, { intervalMs: 1000, timeoutMs: 60_000, clock });
-    expect(result).toEqual({ ok: false, attempts: 2, elapsedMs: 1000, detail: "exited with code 1", fatal: true });
+    expect(result).toEqual({
+      ok: false,
+      attempts: 2,
+      elapsedMs: 1000,
+      detail: "exited with code 1",
+      fatal: true,
+    });
   });
 
   it("turns a throwing attempt into a failed one and reports every attempt", async () => {

@@ -19,7 +19,14 @@ export function serviceFixture(overrides: Partial<ServiceSpec> = {}): ServiceSpe
     dependsOn: [],
     restart: "unless-stopped",
     labels: {},
-    health: { kind: "http", path: "/health", expectStatus: 200, intervalMs: 1000, timeoutMs: 60000, startPeriodMs: 0 },
+    health: {
+      kind: "http",
+      path: "/health",
+      expectStatus: 200,
+      intervalMs: 1000,
+      timeoutMs: 60000,
+      startPeriodMs: 0,
+    },
     ...overrides,
   };
 }
@@ -32,7 +39,11 @@ export function manifestFixture(services: ServiceSpec[], overrides: Partial<Mani
     keepImages: 3,
     hosts: {
       local: { name: "local", hostKeyPolicy: "strict" },
-      "vps-1": { name: "vps-1", hostKeyPolicy: "strict", ssh: { user: "deploy", host: "10.0.0.2", port: 22 } },
+      "vps-1": {
+        name: "vps-1",
+        hostKeyPolicy: "strict",
+        ssh: { user: "deploy", host: "10.0.0.2", port: 22 },
+      },
     },
     services: Object.fromEntries(services.map((service) => [service.name, service])),
     ...overrides,
