@@ -18,6 +18,11 @@ export function containerName(project: string, service: string): string {
   return `${project}-${service}`;
 }
 
+/** Prefix of the name a running container is renamed to while its replacement is being checked. */
+export function asideNamePrefix(name: string): string {
+  return `${name}-prev-`;
+}
+
 /** `<project>/<service>:<commit12>`. */
 export function imageTag(project: string, service: string, commit: string): string {
   return `${imageRepository(project, service)}:${commit.slice(0, 12)}`;

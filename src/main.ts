@@ -1,5 +1,7 @@
 import yargs from "yargs";
 import { deployCommand } from "./commands/deploy.js";
+import { rollbackCommand } from "./commands/rollback.js";
+import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
@@ -25,6 +27,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       global: true,
     })
     .command(validateCommand(io, setExit))
+    .command(rollbackCommand(io, argv, setExit))
+    .command(unlockCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))
     .strict()
     .help()

@@ -138,12 +138,14 @@ function knownKeysAt(path: Path): readonly string[] | undefined {
   return undefined;
 }
 
-/** The known key within a small edit distance, for typos like `enviroment` or `dependsOn`. */
+/** The known key within a small edit distance (typos like `enviroment`, `dependsOn`), or that the key
+ * starts with (Compose's `healthcheck`). */
 function closest(key: string, known: readonly string[]): string | undefined {
   const plain = (s: string) => s.toLowerCase().replace(/[-_]/g, "");
   let best: { key: string; distance: number } | undefined;
   for (const candidate of known) {
-    const distance = editDistance(plain(key), plain(candidate));
+    const prefix = candidate.length >= 4 && plain(key).startsWith(plain(candidate));
+    const distance = prefix ? 1 : editDistance(plain(key), plain(candidate));
     if (distance <= Math.max(1, Math.floor(candidate.length / 4)) && (!best || distance < best.distance)) {
       best = { key: candidate, distance };
     }

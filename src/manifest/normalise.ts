@@ -23,6 +23,8 @@ export interface ServiceSource {
   name: string;
   own: WrittenService;
   defaults: WrittenDefaults;
+  /** Keys left out because their written value (own or inherited) had a problem. */
+  invalid: ReadonlySet<string>;
 }
 
 /** Path of a service key: the service's own, or `defaults.<key>` when the value was inherited. */
@@ -56,7 +58,9 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
   const ports = written.ports ?? [];
   const envFile = written.env_file === undefined ? undefined : fromManifestDir(dir, written.env_file, home);
   const health = resolveHealth(written.health, ports);
-  if (typeof health === "string") {
+  // With its health or ports left out for a problem, the gate cannot be judged: no follow-on problem.
+  const judgeable = !source.invalid.has("health") && !source.invalid.has("ports");
+  if (typeof health === "string" && judgeable) {
     const inherited = source.own.health === undefined;
     ctx.problems.add(keyPath(source, "health"), inherited ? `service ${source.name}: ${health}` : health);
   }

@@ -7,6 +7,7 @@ import { projectFromDir } from "./names.js";
 import { type LoadContext, normaliseHost, normaliseService, type ServiceSource } from "./normalise.js";
 import { dotted, ProblemList, sortProblems } from "./problems.js";
 import { applyRules } from "./rules.js";
+import { checkSalvaging } from "./salvage.js";
 import { DEFAULTS, DefaultsSchema, HostSchema, OutlineSchema, ServiceSchema } from "./schema.js";
 import type { HostSpec, Manifest, ManifestResult, ServiceSpec } from "./types.js";
 import { readYaml } from "./yaml.js";
@@ -28,8 +29,9 @@ const FROM_ENVIRONMENT = "(a value from the environment)";
 
 /**
  * The manifest text -> the resolved Manifest, or every problem found. Stages: YAML (stop on syntax errors) ->
- * `${VAR}` -> the schema, piece by piece (top level, defaults, each host, each service, so one bad service
- * does not hide the others' problems) -> normalise -> cross-field rules. File reads are injectable.
+ * `${VAR}` -> the schema, piece by piece (top level, defaults, each host, each service; what is valid of a
+ * failing piece is kept) -> normalise -> cross-field rules, which so still run beside schema problems.
+ * File reads are injectable.
  */
 export function parseManifest(text: string, options: ParseOptions): ManifestResult {
   const file = path.resolve(options.file);
@@ -69,7 +71,10 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
     return undefined;
   }
   const outline = check(OutlineSchema, value, [], problems);
-  const defaults = value.defaults === undefined ? {} : check(DefaultsSchema, value.defaults, ["defaults"], problems);
+  const defaults =
+    value.defaults === undefined
+      ? { value: {}, invalid: new Set<string>() }
+      : checkSalvaging(DefaultsSchema, value.defaults, ["defaults"], problems);
 
   const writtenHosts = isMap(value.hosts) ? value.hosts : {};
   const hostNames = [...("local" in writtenHosts ? [] : ["local"]), ...Object.keys(writtenHosts)];
@@ -83,10 +88,11 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
   const sources = new Map<string, ServiceSource>();
   const services: Record<string, ServiceSpec> = {};
   for (const [name, written] of Object.entries(writtenServices)) {
-    const own = check(ServiceSchema, written, ["services", name], problems);
-    // Without valid defaults a service cannot be merged: its own schema problems are still reported.
+    const own = checkSalvaging(ServiceSchema, written, ["services", name], problems, ["repo"]);
     if (own === undefined || defaults === undefined) continue;
-    const source = { name, own, defaults };
+    // A default that was left out for a problem is as unknown to the service as its own invalid keys.
+    const inherited = [...defaults.invalid].filter((key) => !(key in own.value));
+    const source = { name, own: own.value, defaults: defaults.value, invalid: new Set([...own.invalid, ...inherited]) };
     sources.set(name, source);
     services[name] = normaliseService(source, load);
   }

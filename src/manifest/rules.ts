@@ -89,6 +89,8 @@ export const noDependencyCycles: Rule = ({ manifest, load }) => {
 export const hostPortsAreUnique: Rule = ({ manifest, sources, load }) => {
   const taken = new Map<string, { service: string; port: PortMapping }[]>();
   for (const { spec, source } of services(manifest, sources)) {
+    // Hosts left out for a problem would mean "local" here: judge no port on a guess.
+    if (source.invalid.has("host") || source.invalid.has("hosts")) continue;
     spec.ports.forEach((port, index) => {
       for (const host of spec.hosts) {
         const onHost = taken.get(host) ?? [];
@@ -96,8 +98,9 @@ export const hostPortsAreUnique: Rule = ({ manifest, sources, load }) => {
         if (clash) {
           const path = keyPath(source, "ports", index);
           const what = load.shown(path, `${port.hostPort}/${port.protocol}`);
+          const where = load.shown(hostPath(source, host), host);
           const owner = clash.service === spec.name ? "this service already" : `service ${clash.service}`;
-          load.problems.add(path, `host port ${what} on host ${host} is also published by ${owner}`);
+          load.problems.add(path, `host port ${what} on host ${where} is also published by ${owner}`);
         }
         taken.set(host, [...onHost, { service: spec.name, port }]);
       }

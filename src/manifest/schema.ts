@@ -263,7 +263,7 @@ export const ManifestSchema = z
 /** The top level alone, so that each service, host and the defaults can be checked (and kept) on their own. */
 export const OutlineSchema = z.strictObject({
   ...topLevelShape,
-  defaults: z.unknown(),
+  defaults: z.unknown().optional(),
   hosts: z.record(z.string(), z.unknown()).optional(),
   services: z.record(z.string(), z.unknown()).refine(hasServices, { error: NO_SERVICES }),
 });

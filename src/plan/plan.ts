@@ -7,6 +7,8 @@ export interface DeployOptions {
   concurrency: number;
   noRollback: boolean;
   failFast: boolean;
+  /** `deploy rollback`: deploy an existing image instead of building — the named one, or null for the previous. */
+  rollbackTo?: string | null;
 }
 
 /** One service on one host, with everything its deploy needs that is known before anything is read. */

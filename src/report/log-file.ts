@@ -3,7 +3,7 @@
  * back through history. Each run's section opens with a header line; every line after it starts with an
  * ISO-8601 time and a phase tag, so `grep '\[build\]'` and time-based slicing both work.
  */
-import { mkdirSync, type WriteStream, createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import type { RunEvent, ServiceState, StatusRecord, TargetRef } from "../run/events.js";
@@ -54,7 +54,8 @@ export function phaseOfStatus(status: Pick<StatusRecord, "state" | "error">): st
 
 function describeState(status: StatusRecord): string {
   let text = `state ${status.state}`;
-  if (status.finished_at !== null && status.duration_ms !== null) text += ` after ${formatDuration(status.duration_ms)}`;
+  if (status.finished_at !== null && status.duration_ms !== null)
+    text += ` after ${formatDuration(status.duration_ms)}`;
   if (status.reason) text += `: ${status.reason}`;
   return text;
 }

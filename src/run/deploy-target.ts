@@ -4,7 +4,7 @@ import { buildHash, buildOptions, type ContainerInputs, configHash } from "../do
 import { inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
 import type { HostConnection } from "../hosts/pool.js";
-import { containerName, imageTag, LABEL } from "../labels.js";
+import { asideNamePrefix, containerName, imageTag, LABEL } from "../labels.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { StatusRecord } from "./events.js";
 import { pruneImages } from "./prune.js";
@@ -39,35 +39,36 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     const connection = await deps.connection();
     const { engine } = connection;
 
-    phase = "git";
-    tracker.enter("cloning");
-    const revision = await deps.repos.fetch(service.repo, target.branch, service.context);
-    const image = imageTag(plan.project, service.name, revision.commit);
-    tracker.log(
-      "git",
-      `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
+    phase = "deploy";
+    const current = await recoverContainer(engine, plan.project, service.name, (line) =>
+      tracker.log("deploy", line),
     );
-    tracker.note({ commit: revision.commit, image });
 
+    const rollback = plan.options.rollbackTo;
+    phase = rollback === undefined ? "git" : "deploy";
+    const source =
+      rollback === undefined
+        ? await fetchSource(deps)
+        : await rollbackSource(engine, deps, rollback, current);
+    tracker.note({ commit: source.commit, image: source.image });
     const inputs: ContainerInputs = {
       project: plan.project,
       service,
       host: target.host.name,
-      image,
-      commit: revision.commit,
+      image: source.image,
+      commit: source.commit,
       branch: target.branch,
       runId: plan.runId,
-      buildHash: buildHash({ service, contextTree: revision.contextTree }),
+      buildHash: source.buildHash,
     };
 
     phase = "deploy";
-    const current = await engine.inspectContainer(containerName(plan.project, service.name));
     if (current && !plan.options.forceRebuild && isUnchanged(current, inputs)) {
       const runningCommit = current.labels[LABEL.commit] ?? "";
       const why =
-        runningCommit === revision.commit
+        runningCommit === source.commit
           ? `already runs ${runningCommit.slice(0, 12)} with this configuration`
-          : `the build context of ${revision.commit.slice(0, 12)} is identical to the running ${runningCommit.slice(0, 12)}`;
+          : `the build context of ${source.commit.slice(0, 12)} is identical to the running ${runningCommit.slice(0, 12)}`;
       tracker.log("deploy", `unchanged: ${why}`);
       return tracker.finish("unchanged", {
         container_id: current.id,
@@ -78,9 +79,12 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       });
     }
 
-    phase = "build";
-    tracker.enter("building");
-    await deps.buildSlot(() => buildImage(deps, engine, inputs, revision.contextTree));
+    const { contextTree } = source;
+    if (contextTree) {
+      phase = "build";
+      tracker.enter("building");
+      await deps.buildSlot(() => buildImage(deps, engine, inputs, contextTree));
+    }
 
     phase = "deploy";
     const blocked = await deps.dependenciesReady();
@@ -114,6 +118,97 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     const failure = inPhase(phase, error);
     return tracker.fail("failed", failure.phase, failure.message);
   }
+}
+
+interface ImageSource {
+  image: string;
+  commit: string;
+  buildHash: string;
+  /** Set when the image is built from git; absent when an existing image is deployed (rollback). */
+  contextTree?: string;
+}
+
+/** Fetches the branch and names the image its commit builds. */
+async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
+  const { plan, target, tracker } = deps;
+  const { service } = target;
+  tracker.enter("cloning");
+  const revision = await deps.repos.fetch(service.repo, target.branch, service.context);
+  tracker.log(
+    "git",
+    `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
+  );
+  return {
+    image: imageTag(plan.project, service.name, revision.commit),
+    commit: revision.commit,
+    buildHash: buildHash({ service, contextTree: revision.contextTree }),
+    contextTree: revision.contextTree,
+  };
+}
+
+/**
+ * The image a rollback deploys: the one named by `--to`, else the newest image of the service on this host
+ * that the current container does not run. It must exist on the host: nothing is built.
+ */
+async function rollbackSource(
+  engine: Engine,
+  deps: TargetDeps,
+  to: string | null,
+  current: ContainerState | null,
+): Promise<ImageSource> {
+  const { plan, target, tracker } = deps;
+  let image = to;
+  if (!image) {
+    const images = await engine.serviceImages(plan.project, target.service.name);
+    const previous = images.find((candidate) => !current || !candidate.tags.includes(current.image));
+    image = previous?.tags[0] ?? null;
+    if (!image)
+      throw new PhaseError(
+        "deploy",
+        `no previous image of ${target.service.name} on host ${target.host.name}`,
+      );
+  }
+  const labels = await engine.imageLabels(image);
+  if (!labels) throw new PhaseError("deploy", `image ${image} does not exist on host ${target.host.name}`);
+  tracker.log("deploy", `rolling back to ${image}`);
+  return {
+    image,
+    commit: labels[LABEL.commit] ?? "unknown",
+    buildHash: labels[LABEL.buildHash] ?? "unknown",
+  };
+}
+
+/**
+ * The service's current container. A replace that was cut short (the process killed between stopping the
+ * old container and starting the new one) leaves the old one renamed aside: it is put back first, so the
+ * service is never left without its container.
+ */
+async function recoverContainer(
+  engine: Engine,
+  project: string,
+  service: string,
+  log: (line: string) => void,
+): Promise<ContainerState | null> {
+  const name = containerName(project, service);
+  const current = await engine.inspectContainer(name);
+  const leftovers = (await engine.serviceContainers(project, service))
+    .map((container) => ({ id: container.Id, name: (container.Names[0] ?? "").replace(/^\//, "") }))
+    .filter((container) => container.name.startsWith(asideNamePrefix(name)));
+  if (leftovers.length === 0) return current;
+  if (current) {
+    for (const leftover of leftovers) {
+      log(`removing ${leftover.name}, left aside by an interrupted deploy (${name} exists)`);
+      await engine.remove(leftover.id);
+    }
+    return current;
+  }
+  const [restore, ...rest] = leftovers;
+  if (!restore) return null;
+  log(`restoring ${restore.name}, left aside by an interrupted deploy, as ${name}`);
+  await engine.rename(restore.id, name);
+  await engine.start(restore.id);
+  for (const leftover of rest) await engine.remove(leftover.id);
+  return engine.inspectContainer(name);
 }
 
 /** A running container with the same build inputs and configuration needs nothing done. */

@@ -4,7 +4,7 @@ import type { ContainerInputs } from "../docker/specs.js";
 import { containerCreateOptions } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { Clock } from "../health/clock.js";
-import { containerName, LABEL } from "../labels.js";
+import { asideNamePrefix, containerName, LABEL } from "../labels.js";
 import type { StatusRecord } from "./events.js";
 import { waitHealthy } from "./gate.js";
 import type { TargetTracker } from "./tracker.js";
@@ -31,7 +31,7 @@ export async function replaceContainer(
 ): Promise<StatusRecord> {
   const { engine, inputs, tracker, clock } = ctx;
   const name = containerName(inputs.project, inputs.service.name);
-  const asideName = `${name}-prev-${inputs.runId}`;
+  const asideName = `${asideNamePrefix(name)}${inputs.runId}`;
   tracker.enter("deploying", { previous_image: previous?.image ?? null });
 
   for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);

@@ -26,7 +26,11 @@ const COUNTED: readonly [ServiceState, string][] = [
 ];
 
 /** The key of a summary entry: the target's own key when known, else `service@host` for multi-host services. */
-export function keyOf(entry: ServiceSummary, summary: RunSummary, targets: readonly TargetRef[] = []): string {
+export function keyOf(
+  entry: ServiceSummary,
+  summary: RunSummary,
+  targets: readonly TargetRef[] = [],
+): string {
   const target = targets.find((t) => t.service === entry.service && t.host === entry.host);
   if (target) return target.key;
   const hosts = summary.services.filter((s) => s.service === entry.service).length;
@@ -72,7 +76,9 @@ export function formatSummary(summary: RunSummary, options: SummaryFormatOptions
   for (const { entry, key } of others) {
     const state = paint(toneOfState(entry.state), entry.state.padEnd(stateWidth));
     const facts = [shortCommit(entry.commit).padEnd(12), formatDuration(entry.duration_ms).padStart(6)];
-    const reason = firstLine(entry.error ? `[${entry.error.phase}] ${entry.error.message}` : (entry.reason ?? ""));
+    const reason = firstLine(
+      entry.error ? `[${entry.error.phase}] ${entry.error.message}` : (entry.reason ?? ""),
+    );
     if (reason) facts.push(paint("dim", reason));
     lines.push(`${state}  ${key.padEnd(keyWidth)}  ${facts.join("  ")}`.trimEnd());
   }

@@ -9,14 +9,16 @@
  *   the run layer's clean stop (SPEC §2, exit 130);
  * - the renderer is chosen from *our* stdout (listr2 looks at `process.stdout`), and writes through a
  *   `ProcessOutput` on the given streams, so tests and callers can redirect it;
- * - `collapseErrors: false` keeps the target's name in the title and shows the error beneath it.
+ * - `collapseErrors: false` keeps the target's name in the title and shows the error beneath it;
+ * - while the interactive renderer draws, listr2 holds back other writes to the same stdout and stderr and
+ *   prints them when it ends (they would tear its frames).
  * On a non-TTY listr2's "simple" renderer prints a line per task event; there only state changes are sent
  * as output, not every build line.
  */
 import {
   Listr,
-  ListrDefaultRendererLogLevels,
   type ListrDefaultRenderer,
+  ListrDefaultRendererLogLevels,
   ListrLogger,
   ListrLogLevels,
   type ListrSimpleRenderer,
@@ -53,13 +55,16 @@ interface Row {
 /** Build output can arrive by the thousand lines a second; the view needs no more than a few frames. */
 const OUTPUT_INTERVAL_MS = 100;
 
+/** With `color` off, icons are drawn bare: listr2's own palette would follow its own sniffing of the env. */
 const plainColors = <L extends string>(levels: Record<string, L>): Partial<Record<L, LoggerFormat>> =>
   Object.fromEntries(Object.values(levels).map((level) => [level, (text?: string) => text ?? ""])) as Partial<
     Record<L, LoggerFormat>
   >;
 
 export function createTreeRenderer(options: RendererOptions): TerminalRenderer {
-  const tty = (options.stdout as { isTTY?: boolean }).isTTY === true;
+  // listr2 sizes its frames from process.stdout.columns; a pseudo-terminal without a size (some CI
+  // runners, `script`) reports 0 and every line would be truncated away, so it gets the line-based view.
+  const tty = (options.stdout as { isTTY?: boolean }).isTTY === true && (process.stdout.columns ?? 0) > 0;
   const paint = painter(options.color);
   const rows = new Map<string, Row>();
   let targets: TargetRef[] = [];
@@ -205,8 +210,13 @@ export function createTreeRenderer(options: RendererOptions): TerminalRenderer {
       // A target the run never finalised (it should not happen) takes its state from the summary, so the
       // display always ends.
       for (const row of rows.values()) {
-        const entry = summary.services.find((s) => s.service === row.target.service && s.host === row.target.host);
-        settle(row, entry ?? { state: "skipped", duration_ms: null, reason: "no result recorded", error: null });
+        const entry = summary.services.find(
+          (s) => s.service === row.target.service && s.host === row.target.host,
+        );
+        settle(
+          row,
+          entry ?? { state: "skipped", duration_ms: null, reason: "no result recorded", error: null },
+        );
       }
       await running;
       options.stdout.write(`\n${formatSummary(summary, { ...options, targets })}`);

@@ -1,0 +1,61 @@
+import type { Argv, CommandModule } from "yargs";
+import { UsageError } from "../errors.js";
+import type { Io } from "../io.js";
+import { selectServices } from "../plan/select.js";
+import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
+import { runDeploy } from "./run-deploy.js";
+import { cacheDirOf, logsDirOf, outputModeOf, type RunArgs, withRunOptions } from "./run-options.js";
+
+interface RollbackArgs extends GlobalArgs, RunArgs {
+  service: string;
+  to?: string;
+}
+
+/** `deploy rollback <service> [--to IMAGE]`: the normal health-gated replace, with an image that already exists. */
+export function rollbackCommand(
+  io: Io,
+  argvWords: readonly string[],
+  setExit: (code: number) => void,
+): CommandModule<GlobalArgs, RollbackArgs> {
+  return {
+    command: "rollback <service>",
+    describe: "Put the previous (or a named) image of a service back, with the same health gate",
+    builder: (yargs: Argv<GlobalArgs>) =>
+      withRunOptions(yargs)
+        .positional("service", { type: "string", describe: "the service to roll back" })
+        .option("to", { type: "string", describe: "the image to run (default: the one before the current)" })
+        .example("$0 rollback auth-service", "back to the image before the current one")
+        .example(
+          "$0 rollback auth-service --to letzgo/auth-service:0123456789ab",
+          "to a given image",
+        ) as unknown as Argv<RollbackArgs>,
+    handler: async (argv: RollbackArgs) => {
+      const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
+      if (argv.service.includes(",") || argv.service === "all") {
+        throw new UsageError("rollback takes one service at a time");
+      }
+      const selected = selectServices(manifest, argv.service);
+      const options = {
+        forceRebuild: false,
+        concurrency: Number.MAX_SAFE_INTEGER,
+        noRollback: false,
+        failFast: false,
+        rollbackTo: argv.to ?? null,
+      };
+      setExit(
+        await runDeploy({
+          manifest,
+          selected,
+          options,
+          logsDir: logsDirOf(argv, manifest, io),
+          cacheDir: cacheDirOf(argv, io),
+          output: outputModeOf(argv, io),
+          lockWaitMs: argv.lockWait ?? 0,
+          io,
+          command: ["deploy", ...argvWords],
+          summaryOptions: { rollback: argv.service, to: argv.to ?? null, file: argv.file },
+        }),
+      );
+    },
+  };
+}

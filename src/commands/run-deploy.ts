@@ -1,0 +1,161 @@
+import { EXIT } from "../errors.js";
+import { RepoCache } from "../git/repo-cache.js";
+import { systemClock } from "../health/clock.js";
+import { connectHost } from "../hosts/connect.js";
+import { HostPool } from "../hosts/pool.js";
+import type { Io } from "../io.js";
+import { currentHolder } from "../lock/holder.js";
+import { acquireProjectLock } from "../lock/project-lock.js";
+import type { HostSpec, Manifest } from "../manifest/types.js";
+import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
+import { createReporter } from "../report/reporter.js";
+import type { RunSummary, StatusRecord } from "../run/events.js";
+import { executePlan } from "../run/execute.js";
+import { revealAll } from "../secret.js";
+
+export type OutputMode = "tree" | "plain" | "quiet" | "json";
+
+export interface DeployRequest {
+  manifest: Manifest;
+  selected: string[];
+  branch?: string;
+  options: DeployOptions;
+  logsDir: string;
+  cacheDir: string;
+  output: OutputMode;
+  lockWaitMs: number;
+  io: Io;
+  /** The command line as typed and the options as understood, for the run summary. */
+  command: string[];
+  summaryOptions: Record<string, unknown>;
+}
+
+/**
+ * A whole deploy run, shared by `deploy` and `rollback`: lock the project (all or nothing, before anything
+ * is touched), run the plan with live reporting, write the files and summary, release, and give the exit code.
+ */
+export async function runDeploy(request: DeployRequest): Promise<number> {
+  const { manifest, io } = request;
+  const startedAt = new Date(systemClock.now());
+  const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.options);
+  const hosts = new HostPool(connectHost);
+  try {
+    const release = await acquireProjectLock({
+      dir: manifest.dir,
+      project: plan.project,
+      holder: currentHolder(plan.runId, startedAt),
+      hosts: uniqueHosts(plan),
+      pool: hosts,
+      waitMs: request.lockWaitMs,
+      clock: systemClock,
+      warn: (message) => io.stderr.write(`deploy: warning: ${message}\n`),
+    });
+    try {
+      return await runLocked(plan, request, hosts, startedAt);
+    } finally {
+      await release();
+    }
+  } finally {
+    await hosts.closeAll();
+  }
+}
+
+async function runLocked(
+  plan: DeployPlan,
+  request: DeployRequest,
+  hosts: HostPool,
+  startedAt: Date,
+): Promise<number> {
+  const { io } = request;
+  const reporter = createReporter({
+    logsDir: request.logsDir,
+    runId: plan.runId,
+    output: request.output,
+    targets: plan.targets.map((target) => target.ref),
+    secretValues: secretValues(request.manifest, request.selected),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    color: !io.env.NO_COLOR && io.stdout.isTTY === true,
+  });
+  const interrupt = onInterrupt(io);
+  let results: StatusRecord[];
+  try {
+    results = await executePlan(plan, {
+      hosts,
+      repoCache: new RepoCache(request.cacheDir),
+      clock: systemClock,
+      sink: reporter.sink,
+      signal: interrupt.signal,
+    });
+  } finally {
+    interrupt.dispose();
+  }
+  const allGood = results.every((result) => result.state === "succeeded" || result.state === "unchanged");
+  const exitCode = interrupt.signal.aborted ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
+  await reporter.finish(runSummary(plan, request, startedAt, results, exitCode));
+  return exitCode;
+}
+
+/**
+ * The first SIGINT/SIGTERM aborts work in flight: builds and probes stop, replaces in progress roll back, and
+ * the files and summary are still written. A second one exits at once.
+ */
+function onInterrupt(io: Io): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    io.stderr.write(`\ndeploy: ${signal}: stopping work in flight and rolling back; again to exit at once\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}
+
+function uniqueHosts(plan: DeployPlan): HostSpec[] {
+  return [...new Map(plan.targets.map((target) => [target.host.name, target.host])).values()];
+}
+
+/** Every secret value of the selected services, so the reporter can scrub them from any output line. */
+function secretValues(manifest: Manifest, selected: readonly string[]): string[] {
+  return selected.flatMap((name) => {
+    const service = manifest.services[name];
+    if (!service) return [];
+    return [...Object.values(revealAll(service.environment)), ...Object.values(revealAll(service.buildArgs))];
+  });
+}
+
+function runSummary(
+  plan: DeployPlan,
+  request: DeployRequest,
+  startedAt: Date,
+  results: StatusRecord[],
+  exitCode: number,
+): RunSummary {
+  const finished = systemClock.now();
+  return {
+    run_id: plan.runId,
+    command: request.command,
+    options: request.summaryOptions,
+    started_at: startedAt.toISOString(),
+    finished_at: new Date(finished).toISOString(),
+    duration_ms: finished - startedAt.getTime(),
+    exit_code: exitCode,
+    services: results.map((result) => ({
+      service: result.service,
+      host: result.host,
+      state: result.state,
+      commit: result.commit,
+      image: result.image,
+      duration_ms: result.duration_ms,
+      reason: result.reason,
+      error: result.error,
+    })),
+  };
+}

@@ -1,0 +1,83 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Argv } from "yargs";
+import { UsageError } from "../errors.js";
+import type { Io } from "../io.js";
+import type { Manifest } from "../manifest/types.js";
+import { DURATION_PATTERN, durationMs } from "../manifest/values.js";
+import type { OutputMode } from "./run-deploy.js";
+
+/** Options of every command that runs a deploy (deploy, rollback): where files go, how it reports, locking. */
+export interface RunArgs {
+  logsDir?: string;
+  cacheDir?: string;
+  output?: "tree" | "plain" | "quiet";
+  json: boolean;
+  /** Milliseconds to wait for another deploy's lock. */
+  lockWait?: number;
+  concurrency?: number;
+}
+
+export function withRunOptions<T>(yargs: Argv<T>): Argv<T & RunArgs> {
+  return yargs
+    .option("logs-dir", {
+      type: "string",
+      describe: "folder for log, status and run files (default: logs/ beside the manifest)",
+    })
+    .option("cache-dir", {
+      type: "string",
+      describe: "repository cache (default: $XDG_CACHE_HOME or ~/.cache, then deploy-orchestrator)",
+    })
+    .option("output", {
+      choices: ["tree", "plain", "quiet"] as const,
+      describe: "tree on a terminal, else plain",
+    })
+    .option("json", {
+      type: "boolean",
+      default: false,
+      describe: "print only the run summary as JSON on stdout",
+    })
+    .option("concurrency", {
+      alias: "j",
+      type: "number",
+      describe: "services in flight at once (default: all)",
+    })
+    .option("lock-wait", {
+      type: "string",
+      describe: "wait this long for another deploy's lock (e.g. 10m) instead of exiting 3",
+      coerce: parseDurationOption,
+    }) as unknown as Argv<T & RunArgs>;
+}
+
+export function logsDirOf(args: RunArgs, manifest: Manifest, io: Io): string {
+  return args.logsDir ? resolve(io.cwd, args.logsDir) : join(manifest.dir, "logs");
+}
+
+export function cacheDirOf(args: RunArgs, io: Io): string {
+  if (args.cacheDir) return resolve(io.cwd, args.cacheDir);
+  const base = io.env.XDG_CACHE_HOME || join(io.env.HOME || homedir(), ".cache");
+  return join(base, "deploy-orchestrator");
+}
+
+export function outputModeOf(args: RunArgs, io: Io): OutputMode {
+  if (args.json) return "json";
+  return args.output ?? (io.stdout.isTTY ? "tree" : "plain");
+}
+
+export function concurrencyOf(args: RunArgs): number {
+  if (args.concurrency === undefined) return Number.MAX_SAFE_INTEGER;
+  if (!Number.isInteger(args.concurrency) || args.concurrency < 1) {
+    throw new UsageError("--concurrency must be a whole number of at least 1");
+  }
+  return args.concurrency;
+}
+
+/** `--lock-wait 10m` (or DEPLOY_LOCK_WAIT) in milliseconds; a bare number is seconds, as in the manifest. */
+function parseDurationOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value).trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return durationMs(Number(text));
+  if (!DURATION_PATTERN.test(text))
+    throw new UsageError(`--lock-wait: expected a duration like 30s or 10m, got ${text}`);
+  return durationMs(text);
+}
