@@ -21,7 +21,8 @@ export function mergeHealth(
   own: WrittenHealth | undefined,
 ): WrittenHealth | undefined {
   if (own === undefined) return fallback;
-  if (own === false || fallback === undefined || fallback === false || gateOf(own) !== gateOf(fallback)) return own;
+  if (own === false || fallback === undefined || fallback === false || gateOf(own) !== gateOf(fallback))
+    return own;
   const base: HealthObject = { ...fallback };
   if (own.url !== undefined || own.path !== undefined) {
     delete base.url;
@@ -34,7 +35,10 @@ export function mergeHealth(
 const DOCKER_KEYS = new Set(["docker", "interval", "timeout"]);
 
 /** The resolved gate, or the problem that prevents one (the caller knows the path). */
-export function resolveHealth(health: WrittenHealth | undefined, ports: readonly PortMapping[]): HealthSpec | string {
+export function resolveHealth(
+  health: WrittenHealth | undefined,
+  ports: readonly PortMapping[],
+): HealthSpec | string {
   if (health === undefined || health === false) return { kind: "none" };
   const interval = health.interval ?? durationMs(DEFAULTS.interval);
   const timeout = health.timeout ?? durationMs(DEFAULTS.timeout);
@@ -66,7 +70,8 @@ function resolveHttp(
   if (url === undefined && path === undefined) {
     return "needs url or path (or docker: true, running: <duration>, or false for no gate)";
   }
-  if (url !== undefined && port !== undefined) return "port goes with path, not with url (put the port in the url)";
+  if (url !== undefined && port !== undefined)
+    return "port goes with path, not with url (put the port in the url)";
   if (path !== undefined && port === undefined && ports.length === 0) {
     return "path needs a port: this service publishes no host port (give health.port, a url, or ports)";
   }

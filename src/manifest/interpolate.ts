@@ -36,7 +36,9 @@ function walk(value: unknown, path: Path, env: NodeJS.ProcessEnv, out: Interpola
   }
   if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index], env, out));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key], env, out)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key], env, out)]),
+    );
   }
   return value;
 }
@@ -86,7 +88,9 @@ function closingBrace(text: string, from: number): number {
 function expand(body: string, env: NodeJS.ProcessEnv, errors: string[]): string {
   const match = EXPRESSION.exec(body);
   if (!match) {
-    errors.push(`"\${${body}}" is not a variable reference: use \${NAME}, \${NAME:-default} or $$ for a literal $`);
+    errors.push(
+      `"\${${body}}" is not a variable reference: use \${NAME}, \${NAME:-default} or $$ for a literal $`,
+    );
     return "";
   }
   const [, name = "", operator, argument = ""] = match;

@@ -56,7 +56,9 @@ function alternatives(branches: core.$ZodIssue[][]): string {
     else if (issue.code === "invalid_union") names.add(alternatives(issue.errors));
   }
   const list = [...names];
-  return list.length <= 1 ? (list[0] ?? "something else") : `${list.slice(0, -1).join(", ")} or ${list.at(-1)}`;
+  return list.length <= 1
+    ? (list[0] ?? "something else")
+    : `${list.slice(0, -1).join(", ")} or ${list.at(-1)}`;
 }
 
 /** The per-parse error map: messages for zod's built-in checks (schema-level messages take precedence). */
@@ -89,7 +91,8 @@ function sizeMessage(
   inclusive: boolean | undefined,
 ): string {
   if (origin === "string" && Number(limit) === 1) return "must not be empty";
-  if (origin === "array") return `needs ${inclusive === false ? exclusiveWord : inclusiveWord} ${limit} item(s)`;
+  if (origin === "array")
+    return `needs ${inclusive === false ? exclusiveWord : inclusiveWord} ${limit} item(s)`;
   if (origin === "string") return `must have ${inclusiveWord} ${limit} character(s)`;
   return `must be ${inclusive === false ? exclusiveWord : inclusiveWord} ${limit}`;
 }

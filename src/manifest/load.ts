@@ -9,13 +9,19 @@ export { type ParseOptions, parseManifest } from "./parse.js";
  * Reads and resolves a manifest. Never throws for a bad manifest: every problem comes back in the result, so
  * `deploy validate` can print them all; an unreadable file is a single problem for the whole document.
  */
-export async function loadManifest(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ManifestResult> {
+export async function loadManifest(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ManifestResult> {
   const absolute = path.resolve(file);
   let text: string;
   try {
     text = await readFile(absolute, "utf8");
   } catch (error) {
-    return { ok: false, problems: [{ path: "", message: `cannot read the manifest ${absolute}: ${reason(error)}` }] };
+    return {
+      ok: false,
+      problems: [{ path: "", message: `cannot read the manifest ${absolute}: ${reason(error)}` }],
+    };
   }
   return parseManifest(text, { file: absolute, env });
 }

@@ -29,7 +29,8 @@ export interface ServiceSource {
 
 /** Path of a service key: the service's own, or `defaults.<key>` when the value was inherited. */
 export function keyPath(source: ServiceSource, key: keyof WrittenService, ...rest: Path): Path {
-  const inherited = source.own[key] === undefined && source.defaults[key as keyof WrittenDefaults] !== undefined;
+  const inherited =
+    source.own[key] === undefined && source.defaults[key as keyof WrittenDefaults] !== undefined;
   return inherited ? ["defaults", key, ...rest] : ["services", source.name, key, ...rest];
 }
 
@@ -42,9 +43,11 @@ export function mergeService({ own, defaults }: ServiceSource): WrittenService {
     delete base.hosts;
   }
   const merged: WrittenService = { ...base, ...own };
-  if (defaults.environment && own.environment) merged.environment = { ...defaults.environment, ...own.environment };
+  if (defaults.environment && own.environment)
+    merged.environment = { ...defaults.environment, ...own.environment };
   if (defaults.labels && own.labels) merged.labels = { ...defaults.labels, ...own.labels };
-  if (defaults.build_args && own.build_args) merged.build_args = { ...defaults.build_args, ...own.build_args };
+  if (defaults.build_args && own.build_args)
+    merged.build_args = { ...defaults.build_args, ...own.build_args };
   const health = mergeHealth(defaults.health, own.health);
   if (health === undefined) delete merged.health;
   else merged.health = health;
@@ -104,8 +107,14 @@ function environment(
       values[key] = fromCaller;
       continue;
     }
-    const path = key in (source.own.environment ?? {}) ? ["services", source.name, "environment", key] : ["defaults", "environment", key];
-    ctx.problems.add(path, `environment variable ${key} is not set (a key without a value comes from the environment)`);
+    const path =
+      key in (source.own.environment ?? {})
+        ? ["services", source.name, "environment", key]
+        : ["defaults", "environment", key];
+    ctx.problems.add(
+      path,
+      `environment variable ${key} is not set (a key without a value comes from the environment)`,
+    );
   }
   return values;
 }
@@ -128,7 +137,8 @@ function readEnvFile(source: ServiceSource, file: string, ctx: LoadContext): Rec
 
 export function normaliseHost(name: string, written: WrittenHost, ctx: LoadContext): HostSpec {
   const host = written ?? {};
-  const file = (value: string | undefined) => (value === undefined ? undefined : fromManifestDir(ctx.dir, value, ctx.home));
+  const file = (value: string | undefined) =>
+    value === undefined ? undefined : fromManifestDir(ctx.dir, value, ctx.home);
   const identityFile = file(host.identity_file);
   const knownHosts = file(host.known_hosts);
   return {

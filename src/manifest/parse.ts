@@ -67,7 +67,10 @@ export function parseManifest(text: string, options: ParseOptions): ManifestResu
 function build(value: unknown, file: string, load: LoadContext): Manifest | undefined {
   const { problems } = load;
   if (!isMap(value)) {
-    problems.add([], "expected a map of settings (version, project, defaults, hosts, services) at the top level");
+    problems.add(
+      [],
+      "expected a map of settings (version, project, defaults, hosts, services) at the top level",
+    );
     return undefined;
   }
   const outline = check(OutlineSchema, value, [], problems);
@@ -80,7 +83,8 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
   const hostNames = [...("local" in writtenHosts ? [] : ["local"]), ...Object.keys(writtenHosts)];
   const hosts: Record<string, HostSpec> = {};
   for (const name of hostNames) {
-    const host = name in writtenHosts ? check(HostSchema, writtenHosts[name], ["hosts", name], problems) : null;
+    const host =
+      name in writtenHosts ? check(HostSchema, writtenHosts[name], ["hosts", name], problems) : null;
     if (host !== undefined) hosts[name] = normaliseHost(name, host, load);
   }
 
@@ -92,7 +96,12 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
     if (own === undefined || defaults === undefined) continue;
     // A default that was left out for a problem is as unknown to the service as its own invalid keys.
     const inherited = [...defaults.invalid].filter((key) => !(key in own.value));
-    const source = { name, own: own.value, defaults: defaults.value, invalid: new Set([...own.invalid, ...inherited]) };
+    const source = {
+      name,
+      own: own.value,
+      defaults: defaults.value,
+      invalid: new Set([...own.invalid, ...inherited]),
+    };
     sources.set(name, source);
     services[name] = normaliseService(source, load);
   }

@@ -20,7 +20,10 @@ export function fromManifestDir(dir: string, written: string, home: string): str
 
 export function isInside(parent: string, child: string): boolean {
   const relative = path.relative(parent, child);
-  return relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+  return (
+    relative === "" ||
+    (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
+  );
 }
 
 /** A folder or file inside the repository, posix, normalised: "./api/" -> "api", "" or "./" -> ".". */

@@ -51,5 +51,7 @@ export class ProblemList {
 }
 
 export function sortProblems(problems: readonly ManifestProblem[]): ManifestProblem[] {
-  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...problems].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
 }

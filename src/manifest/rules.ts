@@ -1,7 +1,7 @@
 import { LABEL } from "../labels.js";
 import { findCycles } from "./cycles.js";
 import { isValidName, NAME_RULE } from "./names.js";
-import { type LoadContext, keyPath, type ServiceSource } from "./normalise.js";
+import { keyPath, type LoadContext, type ServiceSource } from "./normalise.js";
 import { escapes, isGitUrl, isInside } from "./paths.js";
 import type { Path } from "./problems.js";
 import { type Manifest, type PortMapping, RESERVED_SERVICE_NAMES, type ServiceSpec } from "./types.js";
@@ -29,9 +29,15 @@ const LABEL_PREFIX = `${LABEL.project.split(".").slice(0, 2).join(".")}.`;
 export const serviceNamesAreValid: Rule = ({ serviceNames, load }) => {
   for (const name of serviceNames) {
     if (RESERVED.has(name)) {
-      load.problems.add(["services", name], `"${name}" is reserved for a command of the CLI: rename the service`);
+      load.problems.add(
+        ["services", name],
+        `"${name}" is reserved for a command of the CLI: rename the service`,
+      );
     } else if (!isValidName(name)) {
-      load.problems.add(["services", name], `service name "${name}" must be ${NAME_RULE} (it names containers and images)`);
+      load.problems.add(
+        ["services", name],
+        `service name "${name}" must be ${NAME_RULE} (it names containers and images)`,
+      );
     }
   }
 };
@@ -40,7 +46,10 @@ export const serviceNamesAreValid: Rule = ({ serviceNames, load }) => {
 export const hostNamesAreValid: Rule = ({ hostNames, load }) => {
   for (const name of hostNames) {
     if (!HOST_NAME.test(name)) {
-      load.problems.add(["hosts", name], `host name "${name}" must be letters, digits, ".", "_" and "-" (it names files)`);
+      load.problems.add(
+        ["hosts", name],
+        `host name "${name}" must be letters, digits, ".", "_" and "-" (it names files)`,
+      );
     }
   }
 };
@@ -50,7 +59,10 @@ export const hostsAreKnown: Rule = ({ manifest, sources, hostNames, load }) => {
     for (const host of spec.spec.hosts) {
       if (hostNames.includes(host)) continue;
       const path = hostPath(spec.source, host);
-      load.problems.add(path, `unknown host ${load.shown(path, `"${host}"`)} (defined: ${hostNames.join(", ")})`);
+      load.problems.add(
+        path,
+        `unknown host ${load.shown(path, `"${host}"`)} (defined: ${hostNames.join(", ")})`,
+      );
     }
   }
 };
@@ -61,7 +73,10 @@ function hostPath(source: ServiceSource, host: string): Path {
     if (written.hosts !== undefined) return [...owner, "hosts", Math.max(0, written.hosts.indexOf(host))];
     return written.host === undefined ? undefined : [...owner, "host"];
   };
-  return from(["services", source.name], source.own) ?? from(["defaults"], source.defaults) ?? ["services", source.name];
+  return (
+    from(["services", source.name], source.own) ??
+    from(["defaults"], source.defaults) ?? ["services", source.name]
+  );
 }
 
 export const dependenciesExist: Rule = ({ manifest, sources, serviceNames, load }) => {
@@ -70,7 +85,10 @@ export const dependenciesExist: Rule = ({ manifest, sources, serviceNames, load 
       const path = ["services", spec.name, "depends_on", index];
       if (dependency === spec.name) load.problems.add(path, "a service cannot depend on itself");
       else if (!serviceNames.includes(dependency)) {
-        load.problems.add(path, `unknown service ${load.shown(path, `"${dependency}"`)} (services: ${serviceNames.join(", ")})`);
+        load.problems.add(
+          path,
+          `unknown service ${load.shown(path, `"${dependency}"`)} (services: ${serviceNames.join(", ")})`,
+        );
       }
     });
   }
@@ -81,7 +99,10 @@ export const noDependencyCycles: Rule = ({ manifest, load }) => {
   for (const cycle of findCycles(graph)) {
     const [first = "", second = ""] = cycle;
     const index = manifest.services[first]?.dependsOn.indexOf(second) ?? 0;
-    load.problems.add(["services", first, "depends_on", index], `dependency cycle: ${[...cycle, first].join(" -> ")}`);
+    load.problems.add(
+      ["services", first, "depends_on", index],
+      `dependency cycle: ${[...cycle, first].join(" -> ")}`,
+    );
   }
 };
 
@@ -120,7 +141,10 @@ function clashes(a: PortMapping, b: PortMapping): boolean {
 export const contextInsideRepository: Rule = ({ manifest, sources, load }) => {
   for (const { spec, source } of services(manifest, sources)) {
     if (escapes(spec.context)) {
-      load.problems.add(keyPath(source, "context"), "must be a folder inside the repository (relative, not climbing out with ..)");
+      load.problems.add(
+        keyPath(source, "context"),
+        "must be a folder inside the repository (relative, not climbing out with ..)",
+      );
     }
   }
 };
@@ -128,7 +152,10 @@ export const contextInsideRepository: Rule = ({ manifest, sources, load }) => {
 export const dockerfileInsideContext: Rule = ({ manifest, sources, load }) => {
   for (const { spec, source } of services(manifest, sources)) {
     if (escapes(spec.dockerfile)) {
-      load.problems.add(keyPath(source, "dockerfile"), "must be inside context (relative to it, not climbing out with ..)");
+      load.problems.add(
+        keyPath(source, "dockerfile"),
+        "must be inside context (relative to it, not climbing out with ..)",
+      );
     }
   }
 };
@@ -136,7 +163,10 @@ export const dockerfileInsideContext: Rule = ({ manifest, sources, load }) => {
 export const envFileInsideManifestFolder: Rule = ({ manifest, sources, load }) => {
   for (const { spec, source } of services(manifest, sources)) {
     if (spec.envFile !== undefined && !isInside(load.dir, spec.envFile)) {
-      load.problems.add(keyPath(source, "env_file"), "must be inside the manifest's folder (relative, not climbing out with ..)");
+      load.problems.add(
+        keyPath(source, "env_file"),
+        "must be inside the manifest's folder (relative, not climbing out with ..)",
+      );
     }
   }
 };
@@ -145,7 +175,10 @@ export const localRepositoryExists: Rule = ({ manifest, load }) => {
   for (const spec of Object.values(manifest.services)) {
     if (isGitUrl(spec.repo) || load.exists(spec.repo)) continue;
     const path = ["services", spec.name, "repo"];
-    load.problems.add(path, `local repository ${load.shown(path, spec.repo)} not found (give a git URL, or a path from the manifest's folder)`);
+    load.problems.add(
+      path,
+      `local repository ${load.shown(path, spec.repo)} not found (give a git URL, or a path from the manifest's folder)`,
+    );
   }
 };
 
@@ -154,8 +187,14 @@ export const labelsNotReserved: Rule = ({ manifest, sources, load }) => {
   for (const { spec, source } of services(manifest, sources)) {
     for (const key of Object.keys(spec.labels)) {
       if (!key.startsWith(LABEL_PREFIX)) continue;
-      const path = source.own.labels?.[key] === undefined ? ["defaults", "labels", key] : ["services", spec.name, "labels", key];
-      load.problems.add(path, `label "${key}" uses the prefix ${LABEL_PREFIX} that the tool keeps for itself`);
+      const path =
+        source.own.labels?.[key] === undefined
+          ? ["defaults", "labels", key]
+          : ["services", spec.name, "labels", key];
+      load.problems.add(
+        path,
+        `label "${key}" uses the prefix ${LABEL_PREFIX} that the tool keeps for itself`,
+      );
     }
   }
 };

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
-import { DURATION_PATTERN, durationMs, MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
+import {
+  DURATION_PATTERN,
+  durationMs,
+  MEMORY_PATTERN,
+  memoryBytes,
+  parsePort,
+  parseSshTarget,
+} from "./values.js";
 
 /**
  * The written form of `services.yaml`, as one zod schema. It is also the documentation: every field has a
@@ -81,7 +88,9 @@ export const HealthObjectSchema = z
       default: DEFAULTS.timeout,
     }),
     start_period: duration("Grace time before failed probes count", { default: DEFAULTS.startPeriod }),
-    docker: z.literal(true).describe("Wait for the image's own HEALTHCHECK to report healthy (with interval, timeout)."),
+    docker: z
+      .literal(true)
+      .describe("Wait for the image's own HEALTHCHECK to report healthy (with interval, timeout)."),
     running: duration("Healthy when the container is still running after this long; no other key", {
       positive: true,
     }),
@@ -89,22 +98,20 @@ export const HealthObjectSchema = z
   .partial()
   .describe("The gate a new container must pass before the old one is removed.");
 
-export const HealthSchema = z
-  .union([z.literal(false), HealthObjectSchema])
-  .meta({
-    id: "Health",
-    description:
-      "The health gate: `url` or `path` (+ `port`) for HTTP, `{docker: true}`, `{running: 10s}`, or `false` for " +
-      "none. In `defaults`, merged key by key with each service's.",
-  });
+export const HealthSchema = z.union([z.literal(false), HealthObjectSchema]).meta({
+  id: "Health",
+  description:
+    "The health gate: `url` or `path` (+ `port`) for HTTP, `{docker: true}`, `{running: 10s}`, or `false` for " +
+    "none. In `defaults`, merged key by key with each service's.",
+});
 
 /** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
   branch: z.string().min(1).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
-  context: z
-    .string()
-    .min(1)
-    .meta({ description: "Build context: a folder inside the repository (monorepos).", default: DEFAULTS.context }),
+  context: z.string().min(1).meta({
+    description: "Build context: a folder inside the repository (monorepos).",
+    default: DEFAULTS.context,
+  }),
   dockerfile: z
     .string()
     .min(1)
@@ -112,18 +119,22 @@ const sharedServiceShape = {
   target: z.string().min(1).describe("Build stage to stop at (`docker build --target`)."),
   build_args: z
     .record(z.string(), scalarText)
-    .describe("Build arguments; values are secret (never printed or logged). Merged key by key with `defaults`."),
-  host: z
-    .string()
-    .min(1)
-    .meta({ description: "Name of the host (under `hosts`) to run on. Not with `hosts`.", default: DEFAULTS.host }),
+    .describe(
+      "Build arguments; values are secret (never printed or logged). Merged key by key with `defaults`.",
+    ),
+  host: z.string().min(1).meta({
+    description: "Name of the host (under `hosts`) to run on. Not with `hosts`.",
+    default: DEFAULTS.host,
+  }),
   hosts: z
     .array(z.string().min(1))
     .min(1)
     .describe("Names of the hosts to run on, each getting its own container. Not with `host`."),
   ports: z
     .array(z.preprocess((v) => (typeof v === "number" ? String(v) : v), parsedWith(parsePort)))
-    .describe('Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp".'),
+    .describe(
+      'Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp".',
+    ),
   environment: z
     .union([
       z.record(z.string(), z.union([scalarText, z.null()])),
@@ -136,10 +147,14 @@ const sharedServiceShape = {
   env_file: z
     .string()
     .min(1)
-    .describe("KEY=VALUE file inside the manifest's folder, read when the manifest is loaded. Values are secret."),
+    .describe(
+      "KEY=VALUE file inside the manifest's folder, read when the manifest is loaded. Values are secret.",
+    ),
   volumes: z
     .array(z.string().min(1))
-    .describe('Docker volume strings, e.g. "data:/data", "./config:/config:ro"; relative host paths start at the manifest.'),
+    .describe(
+      'Docker volume strings, e.g. "data:/data", "./config:/config:ro"; relative host paths start at the manifest.',
+    ),
   networks: z.array(z.string().min(1)).describe("Docker networks to attach to; created when missing."),
   command: z
     .union([
@@ -158,7 +173,9 @@ const sharedServiceShape = {
     .describe("Extra container labels (io.deploy.* is reserved). Merged key by key with `defaults`."),
   memory: z
     .union([
-      z.string().regex(MEMORY_PATTERN, { error: 'expected a size such as "512m", "1g", "100k", "1024b" or bytes' }),
+      z
+        .string()
+        .regex(MEMORY_PATTERN, { error: 'expected a size such as "512m", "1g", "100k", "1024b" or bytes' }),
       z.int().positive(),
     ])
     .describe('Memory limit: "512m", "1g", "100k", "1024b", or a number of bytes.')
@@ -207,14 +224,19 @@ export const ServiceSchema = z
 export const DefaultsSchema = z
   .strictObject(optionalShared)
   .refine(...notBothHosts)
-  .meta({ id: "Defaults", description: "Merged under every service: any service key except repo and depends_on." });
+  .meta({
+    id: "Defaults",
+    description: "Merged under every service: any service key except repo and depends_on.",
+  });
 
 export const HostSchema = z
   .union([
     z.null(),
     z
       .strictObject({
-        ssh: parsedWith(parseSshTarget).describe('"user@host[:port]" (port 22 by default); absent = a local engine.'),
+        ssh: parsedWith(parseSshTarget).describe(
+          '"user@host[:port]" (port 22 by default); absent = a local engine.',
+        ),
         identity_file: z.string().min(1).describe("Private key file; else the ssh-agent at SSH_AUTH_SOCK."),
         known_hosts: z.string().min(1).describe("known_hosts file the host key must match."),
         host_key_policy: z.enum(["strict", "accept-new"]).meta({
@@ -229,17 +251,19 @@ export const HostSchema = z
   .meta({ id: "Host", description: "A Docker engine: local (no `ssh`) or reached over SSH." });
 
 const topLevelShape = {
-  version: z.literal(1, { error: "must be 1 (the only manifest version)" }).optional().describe("Manifest format."),
+  version: z
+    .literal(1, { error: "must be 1 (the only manifest version)" })
+    .optional()
+    .describe("Manifest format."),
   project: z
     .string()
     .regex(NAME_PATTERN, { error: `must be ${NAME_RULE}` })
     .optional()
     .describe("Prefix of container and image names and labels; default: the manifest folder's name."),
-  keep_images: z
-    .int()
-    .min(1)
-    .optional()
-    .meta({ description: "Images kept per service on each host; older ones are pruned.", default: DEFAULTS.keepImages }),
+  keep_images: z.int().min(1).optional().meta({
+    description: "Images kept per service on each host; older ones are pruned.",
+    default: DEFAULTS.keepImages,
+  }),
 };
 
 const hasServices = (services: Record<string, unknown>) => Object.keys(services).length > 0;
@@ -253,10 +277,10 @@ export const ManifestSchema = z
       .record(z.string(), HostSchema)
       .optional()
       .describe("Docker hosts by name; `local: {}` (this machine's engine) exists unless redefined."),
-    services: z
-      .record(z.string(), ServiceSchema)
-      .refine(hasServices, { error: NO_SERVICES })
-      .meta({ description: "Services by name, deployed concurrently (after their depends_on).", minProperties: 1 }),
+    services: z.record(z.string(), ServiceSchema).refine(hasServices, { error: NO_SERVICES }).meta({
+      description: "Services by name, deployed concurrently (after their depends_on).",
+      minProperties: 1,
+    }),
   })
   .meta({ title: "services.yaml", description: "Manifest of the deploy orchestrator." });
 

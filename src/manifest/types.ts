@@ -100,4 +100,12 @@ export interface ManifestProblem {
 export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; problems: ManifestProblem[] };
 
 /** Service names the CLI reserves for its own commands. */
-export const RESERVED_SERVICE_NAMES = ["all", "plan", "status", "logs", "rollback", "validate", "unlock"] as const;
+export const RESERVED_SERVICE_NAMES = [
+  "all",
+  "plan",
+  "status",
+  "logs",
+  "rollback",
+  "validate",
+  "unlock",
+] as const;

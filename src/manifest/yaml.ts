@@ -1,6 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import type { ManifestProblem } from "./types.js";
 import type { LineOf, Path } from "./problems.js";
+import type { ManifestProblem } from "./types.js";
 
 export interface YamlRead {
   /** The document as plain data (null when empty); undefined when it has syntax errors. */
@@ -16,7 +16,8 @@ export interface YamlRead {
 export function readYaml(text: string): YamlRead {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
-  const lineAt = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+  const lineAt = (offset: number | undefined) =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
 
   const lineOf: LineOf = (path) => {
     let node: unknown = doc.contents;

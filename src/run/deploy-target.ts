@@ -5,6 +5,7 @@ import { inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
 import type { HostConnection } from "../hosts/pool.js";
 import { asideNamePrefix, containerName, imageTag, LABEL } from "../labels.js";
+import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { StatusRecord } from "./events.js";
 import { pruneImages } from "./prune.js";
@@ -63,24 +64,28 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     };
 
     phase = "deploy";
-    if (current && !plan.options.forceRebuild && isUnchanged(current, inputs)) {
-      const runningCommit = current.labels[LABEL.commit] ?? "";
-      const why =
-        runningCommit === source.commit
-          ? `already runs ${runningCommit.slice(0, 12)} with this configuration`
-          : `the build context of ${source.commit.slice(0, 12)} is identical to the running ${runningCommit.slice(0, 12)}`;
-      tracker.log("deploy", `unchanged: ${why}`);
+    const decision = decide(
+      { current, existingImage: await engine.imageLabels(source.image) },
+      {
+        commit: source.commit,
+        buildHash: source.buildHash,
+        configHash: configHash(service),
+        force: plan.options.forceRebuild,
+      },
+    );
+    tracker.log("deploy", `${decision.action}: ${decision.reason}`);
+    if (decision.action === "unchanged" && current) {
       return tracker.finish("unchanged", {
         container_id: current.id,
         image: current.image,
         live_image: current.image,
-        live_commit: runningCommit || null,
-        reason: why,
+        live_commit: current.labels[LABEL.commit] ?? null,
+        reason: decision.reason,
       });
     }
 
     const { contextTree } = source;
-    if (contextTree) {
+    if (decision.action === "build" && contextTree) {
       phase = "build";
       tracker.enter("building");
       await deps.buildSlot(() => buildImage(deps, engine, inputs, contextTree));
@@ -211,16 +216,7 @@ async function recoverContainer(
   return engine.inspectContainer(name);
 }
 
-/** A running container with the same build inputs and configuration needs nothing done. */
-function isUnchanged(current: ContainerState, inputs: ContainerInputs): boolean {
-  return (
-    current.running &&
-    current.labels[LABEL.buildHash] === inputs.buildHash &&
-    current.labels[LABEL.configHash] === configHash(inputs.service)
-  );
-}
-
-/** Builds the service's image, or reuses the one already tagged for this commit when its build inputs match. */
+/** Builds the service's image from the exported context tree, streaming the engine's output into its log. */
 async function buildImage(
   deps: TargetDeps,
   engine: Engine,
@@ -229,13 +225,6 @@ async function buildImage(
 ): Promise<void> {
   const { tracker, plan, target } = deps;
   const forced = plan.options.forceRebuild;
-  if (!forced) {
-    const labels = await engine.imageLabels(inputs.image);
-    if (labels?.[LABEL.buildHash] === inputs.buildHash) {
-      tracker.log("build", `image ${inputs.image} already exists for these build inputs: reused`);
-      return;
-    }
-  }
   const dir = await deps.repos.exportTree(target.service.repo, contextTree);
   const context = await packContext(dir, target.service.dockerfile);
   tracker.log("build", `building ${inputs.image}${forced ? " without cache (--force-rebuild)" : ""}`);

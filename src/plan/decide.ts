@@ -1,0 +1,56 @@
+import { LABEL } from "../labels.js";
+
+/** What a deploy of one target will do, decided from what runs now and what is wanted. */
+export type Action = "unchanged" | "build" | "reuse-image" | "recreate";
+
+export interface Observed {
+  /** Labels and state of the service's current container; null when there is none. */
+  current: { running: boolean; image: string; labels: Record<string, string> } | null;
+  /** Labels of the image already tagged for the wanted commit, or null when there is none. */
+  existingImage: Record<string, string> | null;
+}
+
+export interface Wanted {
+  commit: string;
+  buildHash: string;
+  configHash: string;
+  force: boolean;
+}
+
+export interface Decision {
+  action: Action;
+  reason: string;
+}
+
+/**
+ * Pure: whether the target is unchanged, and if not, whether its image must be built or can be reused, and
+ * why. Shared by the deploy itself and by `deploy plan`, so the plan never says something the deploy won't do.
+ */
+export function decide(observed: Observed, wanted: Wanted): Decision {
+  const { current, existingImage } = observed;
+  const short = (commit: string | undefined) => (commit ? commit.slice(0, 12) : "?");
+  const imageReusable = !wanted.force && existingImage?.[LABEL.buildHash] === wanted.buildHash;
+  if (wanted.force) return { action: "build", reason: "--force-rebuild" };
+  if (!current)
+    return { action: imageReusable ? "reuse-image" : "build", reason: "no container yet: first deploy" };
+  const runningCommit = current.labels[LABEL.commit];
+  const sameBuild = current.labels[LABEL.buildHash] === wanted.buildHash;
+  const sameConfig = current.labels[LABEL.configHash] === wanted.configHash;
+  // With the same build inputs and the image at hand, only the container is made anew.
+  const imageAction: Action = imageReusable ? (sameBuild ? "recreate" : "reuse-image") : "build";
+  if (!current.running) return { action: imageAction, reason: "the container is not running" };
+  if (sameBuild && sameConfig) {
+    return {
+      action: "unchanged",
+      reason:
+        runningCommit === wanted.commit
+          ? `already runs ${short(runningCommit)} with this configuration`
+          : `the build context of ${short(wanted.commit)} is identical to the running ${short(runningCommit)}`,
+    };
+  }
+  if (sameBuild) return { action: imageAction, reason: "the configuration changed" };
+  return {
+    action: imageAction,
+    reason: `new commit ${short(wanted.commit)} (running ${short(runningCommit)})`,
+  };
+}
