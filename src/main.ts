@@ -1,5 +1,6 @@
 import yargs from "yargs";
 import { deployCommand } from "./commands/deploy.js";
+import { planCommand } from "./commands/plan.js";
 import { rollbackCommand } from "./commands/rollback.js";
 import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       global: true,
     })
     .command(validateCommand(io, setExit))
+    .command(planCommand(io, setExit))
     .command(rollbackCommand(io, argv, setExit))
     .command(unlockCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))

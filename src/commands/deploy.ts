@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from "yargs";
 import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
 import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
+import { printPlan } from "./plan.js";
 import { runDeploy } from "./run-deploy.js";
 import {
   cacheDirOf,
@@ -18,6 +19,7 @@ export interface DeployArgs extends GlobalArgs, RunArgs {
   forceRebuild: boolean;
   failFast: boolean;
   rollback: boolean;
+  dryRun: boolean;
 }
 
 export function deployCommand(
@@ -43,6 +45,7 @@ export function deployCommand(
           default: false,
           describe: "build without cache and replace",
         })
+        .option("dry-run", { type: "boolean", default: false, describe: "print the plan and touch nothing" })
         .option("fail-fast", {
           type: "boolean",
           default: false,
@@ -58,6 +61,10 @@ export function deployCommand(
         .example("$0 all --output plain >> /var/log/deploy.log 2>&1", "from cron")
         .example("$0 all --json | jq .services", "the run summary as JSON") as unknown as Argv<DeployArgs>,
     handler: async (argv: DeployArgs) => {
+      if (argv.dryRun) {
+        setExit(await printPlan(argv, io));
+        return;
+      }
       const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
       const selected = selectServices(manifest, argv.services);
       const options = {

@@ -57,7 +57,7 @@ function substitute(text: string, env: NodeJS.ProcessEnv, errors: string[]): str
     } else if (char === "$" && next === "{") {
       const end = closingBrace(text, i + 2);
       if (end < 0) {
-        errors.push('"${" without its closing "}"');
+        errors.push(`"\${" without its closing "}"`);
         return out;
       }
       out += expand(text.slice(i + 2, end), env, errors);

@@ -1,5 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import type { LineOf, Path } from "./problems.js";
+import type { LineOf } from "./problems.js";
 import type { ManifestProblem } from "./types.js";
 
 export interface YamlRead {

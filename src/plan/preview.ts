@@ -1,0 +1,117 @@
+import { buildHash, configHash } from "../docker/specs.js";
+import { errorMessage } from "../errors.js";
+import type { HostPool } from "../hosts/pool.js";
+import { containerName, imageTag, LABEL } from "../labels.js";
+import type { RunRepos } from "../run/run-repos.js";
+import { type Action, decide } from "./decide.js";
+import type { DeployPlan, TargetPlan } from "./plan.js";
+
+export interface TargetPreview {
+  service: string;
+  host: string;
+  branch: string;
+  commit: string | null;
+  image: string | null;
+  action: Action | "error";
+  reason: string;
+  running_image: string | null;
+  running_commit: string | null;
+  /** 1 = starts first; a target starts once every target of a lower step it depends on is healthy. */
+  step: number;
+  waits_for: string[];
+}
+
+/**
+ * What `deploy` would do for each target, read-only for the hosts: the branch is fetched into the local
+ * cache (to know the commit and its build context), the engine is only inspected, nothing is built or run.
+ */
+export async function previewPlan(
+  plan: DeployPlan,
+  hosts: HostPool,
+  repos: RunRepos,
+): Promise<TargetPreview[]> {
+  const steps = startSteps(plan);
+  return Promise.all(
+    plan.targets.map(async (target) => {
+      const base = {
+        service: target.service.name,
+        host: target.host.name,
+        branch: target.branch,
+        step: steps.get(target.ref.key) ?? 1,
+        waits_for: target.waitsFor,
+      };
+      try {
+        return { ...base, ...(await previewTarget(plan, target, hosts, repos)) };
+      } catch (error) {
+        return {
+          ...base,
+          commit: null,
+          image: null,
+          running_image: null,
+          running_commit: null,
+          action: "error" as const,
+          reason: errorMessage(error),
+        };
+      }
+    }),
+  );
+}
+
+async function previewTarget(plan: DeployPlan, target: TargetPlan, hosts: HostPool, repos: RunRepos) {
+  const { service } = target;
+  const revision = await repos.fetch(service.repo, target.branch, service.context);
+  const image = imageTag(plan.project, service.name, revision.commit);
+  const engine = await hosts.engine(target.host);
+  const current = await engine.inspectContainer(containerName(plan.project, service.name));
+  const decision = decide(
+    { current, existingImage: await engine.imageLabels(image) },
+    {
+      commit: revision.commit,
+      buildHash: buildHash({ service, contextTree: revision.contextTree }),
+      configHash: configHash(service),
+      force: plan.options.forceRebuild,
+    },
+  );
+  return {
+    commit: revision.commit,
+    image,
+    action: decision.action,
+    reason: decision.reason,
+    running_image: current?.image ?? null,
+    running_commit: current?.labels[LABEL.commit] ?? null,
+  };
+}
+
+/** Pure: the start step of each target — one more than the latest step among what it waits for. */
+export function startSteps(plan: DeployPlan): Map<string, number> {
+  const steps = new Map<string, number>();
+  for (const target of plan.targets) {
+    const after = Math.max(0, ...target.waitsFor.map((key) => steps.get(key) ?? 0));
+    steps.set(target.ref.key, after + 1);
+  }
+  return steps;
+}
+
+/** A table for people: one row per target, in start order. */
+export function formatPreview(previews: TargetPreview[]): string {
+  const rows = [...previews]
+    .sort((a, b) => a.step - b.step)
+    .map((preview) => [
+      String(preview.step),
+      preview.host === "local" ? preview.service : `${preview.service}@${preview.host}`,
+      preview.action,
+      preview.commit?.slice(0, 12) ?? "-",
+      preview.image ?? "-",
+      preview.reason + (preview.waits_for.length > 0 ? `; after ${preview.waits_for.join(", ")}` : ""),
+    ]);
+  const header = ["step", "service", "action", "commit", "image", "why"];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+}
