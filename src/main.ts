@@ -1,7 +1,9 @@
 import yargs from "yargs";
 import { deployCommand } from "./commands/deploy.js";
+import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
 import { rollbackCommand } from "./commands/rollback.js";
+import { statusCommand } from "./commands/status.js";
 import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
@@ -29,6 +31,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     })
     .command(validateCommand(io, setExit))
     .command(planCommand(io, setExit))
+    .command(statusCommand(io, setExit))
+    .command(logsCommand(io, setExit))
     .command(rollbackCommand(io, argv, setExit))
     .command(unlockCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))

@@ -49,11 +49,11 @@ export function withRunOptions<T>(yargs: Argv<T>): Argv<T & RunArgs> {
     }) as unknown as Argv<T & RunArgs>;
 }
 
-export function logsDirOf(args: RunArgs, manifest: Manifest, io: Io): string {
+export function logsDirOf(args: Pick<RunArgs, "logsDir">, manifest: Manifest, io: Io): string {
   return args.logsDir ? resolve(io.cwd, args.logsDir) : join(manifest.dir, "logs");
 }
 
-export function cacheDirOf(args: RunArgs, io: Io): string {
+export function cacheDirOf(args: Pick<RunArgs, "cacheDir">, io: Io): string {
   if (args.cacheDir) return resolve(io.cwd, args.cacheDir);
   const base = io.env.XDG_CACHE_HOME || join(io.env.HOME || homedir(), ".cache");
   return join(base, "deploy-orchestrator");

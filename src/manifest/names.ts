@@ -15,12 +15,14 @@ export function isValidName(name: string): boolean {
   return NAME_PATTERN.test(name);
 }
 
-/** The default project: the manifest folder's name, made into a valid name ("My App" -> "my-app"). */
+/** The default project: the manifest folder's name, made into a valid name ("My App_2" -> "my-app_2"). */
 export function projectFromDir(dir: string): string {
   const sanitised = path
     .basename(dir)
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  return sanitised === "" ? "deploy" : sanitised;
+    .replace(/[^a-z0-9._-]+/g, "-")
+    // Separators Docker would refuse in a row ("._", "-.") become one "-"; "__" and runs of "-" are fine.
+    .replace(/[._-]{2,}/g, (run) => (run === "__" || /^-+$/.test(run) ? run : "-"))
+    .replace(/^[._-]+|[._-]+$/g, "");
+  return isValidName(sanitised) ? sanitised : "deploy";
 }

@@ -147,7 +147,7 @@ export function normaliseHost(name: string, written: WrittenHost, ctx: LoadConte
     ...(identityFile === undefined ? {} : { identityFile }),
     ...(knownHosts === undefined ? {} : { knownHosts }),
     hostKeyPolicy: host.host_key_policy ?? DEFAULTS.hostKeyPolicy,
-    // The socket is a path on that host, not on this one: only `~` could mean something here, and it does not.
+    // A path on that host, not on this one: left as written.
     ...(host.docker_socket === undefined ? {} : { dockerSocket: host.docker_socket }),
     ...(host.max_builds === undefined ? {} : { maxBuilds: host.max_builds }),
   };

@@ -46,7 +46,7 @@ export function parseManifest(text: string, options: ParseOptions): ManifestResu
     return { ok: false, problems: problems.sorted() };
   }
 
-  const interpolated = interpolate(yaml.value, env);
+  const interpolated = interpolate(withoutExtensions(yaml.value), env);
   for (const problem of interpolated.problems) problems.addAndMute(problem.path, problem.message);
   const hidden = new Set(interpolated.fromEnvironment.map(dotted));
   const load: LoadContext = {
@@ -120,4 +120,13 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
 
 function isMap(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Top-level `x-…` keys are Compose's extension fields: a place for YAML anchors (`x-base: &base`) that services
+ * merge in with `<<: *base`. They are no settings of their own, so they are neither interpolated nor checked.
+ */
+function withoutExtensions(value: unknown): unknown {
+  if (!isMap(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith("x-")));
 }

@@ -1,109 +1,14 @@
 import { z } from "zod";
+import { DEFAULTS, HealthObjectSchema, HealthSchema, parsedWith, scalarText } from "./fields.js";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
-import {
-  DURATION_PATTERN,
-  durationMs,
-  MEMORY_PATTERN,
-  memoryBytes,
-  parsePort,
-  parseSshTarget,
-} from "./values.js";
+import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
+
+export { DEFAULTS };
 
 /**
  * The written form of `services.yaml`, as one zod schema. It is also the documentation: every field has a
- * description, and the defaults below (applied by normalise.ts, not here, so that `defaults:` can tell what a
- * service left out) are shown as `default` in the generated JSON Schema.
+ * description (and its default, see fields.ts), and the JSON Schema is generated from it (json-schema.ts).
  */
-export const DEFAULTS = {
-  keepImages: 3,
-  branch: "main",
-  context: ".",
-  dockerfile: "Dockerfile",
-  host: "local",
-  restart: "unless-stopped",
-  kind: "service",
-  hostKeyPolicy: "strict",
-  expectStatus: 200,
-  interval: "1s",
-  timeout: "60s",
-  startPeriod: "0s",
-} as const;
-
-const DURATION_HINT = 'a duration such as "500ms", "1s", "1m30s", "1h", or a number of seconds';
-
-/**
- * A duration, written as text or seconds, parsed to milliseconds. The description and default sit on the
- * written side: zod leaves a transform's default out of an input-side JSON Schema.
- */
-function duration(description: string, options: { positive?: boolean; default?: string } = {}) {
-  const meta = { description: `${description} (${DURATION_HINT}).` };
-  const parsed = z
-    .union([
-      z.string().regex(DURATION_PATTERN, { error: `expected ${DURATION_HINT}` }),
-      z.number().nonnegative({ error: "a duration cannot be negative" }),
-    ])
-    .meta(options.default === undefined ? meta : { ...meta, default: options.default })
-    .transform(durationMs);
-  return options.positive ? parsed.refine((ms) => ms > 0, { error: "must be longer than 0" }) : parsed;
-}
-
-/** Number-ish scalars are accepted where Docker takes text (build args, labels, environment values). */
-const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String);
-
-const portNumber = z.int().min(1).max(65_535);
-
-/** Reports a parser's message as a problem at the value's path. */
-function parsedWith<T>(parse: (text: string) => T | string) {
-  return z.string().transform((text, ctx): T => {
-    const result = parse(text);
-    if (typeof result !== "string") return result;
-    ctx.issues.push({ code: "custom", message: result, input: text });
-    return z.NEVER;
-  });
-}
-
-function isHttpUrl(text: string): boolean {
-  if (!URL.canParse(text)) return false;
-  const { protocol } = new URL(text);
-  return protocol === "http:" || protocol === "https:";
-}
-
-export const HealthObjectSchema = z
-  .strictObject({
-    url: z
-      .string()
-      .refine(isHttpUrl, { error: "expected an http:// or https:// URL" })
-      .describe("URL probed from the target host (tunnelled over SSH for remote hosts). Not with `path`."),
-    path: z
-      .string()
-      .startsWith("/", { error: 'must start with "/"' })
-      .describe("Path probed on 127.0.0.1 of the target host at `port`. Not with `url`."),
-    port: portNumber.describe("Published host port for `path`; default: the service's first published port."),
-    expect_status: z
-      .union([z.int().min(100).max(599), z.enum(["2xx", "3xx"])])
-      .meta({ description: 'HTTP status that means healthy: a code, or "2xx" / "3xx".', default: 200 }),
-    interval: duration("Time between two probes", { positive: true, default: DEFAULTS.interval }),
-    timeout: duration("Total time allowed to become healthy (for a job: to finish)", {
-      positive: true,
-      default: DEFAULTS.timeout,
-    }),
-    start_period: duration("Grace time before failed probes count", { default: DEFAULTS.startPeriod }),
-    docker: z
-      .literal(true)
-      .describe("Wait for the image's own HEALTHCHECK to report healthy (with interval, timeout)."),
-    running: duration("Healthy when the container is still running after this long; no other key", {
-      positive: true,
-    }),
-  })
-  .partial()
-  .describe("The gate a new container must pass before the old one is removed.");
-
-export const HealthSchema = z.union([z.literal(false), HealthObjectSchema]).meta({
-  id: "Health",
-  description:
-    "The health gate: `url` or `path` (+ `port`) for HTTP, `{docker: true}`, `{running: 10s}`, or `false` for " +
-    "none. In `defaults`, merged key by key with each service's.",
-});
 
 /** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
@@ -282,7 +187,13 @@ export const ManifestSchema = z
       minProperties: 1,
     }),
   })
-  .meta({ title: "services.yaml", description: "Manifest of the deploy orchestrator." });
+  .meta({
+    title: "services.yaml",
+    description: "Manifest of the deploy orchestrator.",
+    patternProperties: {
+      "^x-": { description: "Extension field (as in Compose): a place for YAML anchors." },
+    },
+  });
 
 /** The top level alone, so that each service, host and the defaults can be checked (and kept) on their own. */
 export const OutlineSchema = z.strictObject({

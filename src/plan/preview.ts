@@ -2,6 +2,7 @@ import { buildHash, configHash } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { HostPool } from "../hosts/pool.js";
 import { containerName, imageTag, LABEL } from "../labels.js";
+import { formatTable } from "../report/table.js";
 import type { RunRepos } from "../run/run-repos.js";
 import { type Action, decide } from "./decide.js";
 import type { DeployPlan, TargetPlan } from "./plan.js";
@@ -105,13 +106,5 @@ export function formatPreview(previews: TargetPreview[]): string {
       preview.reason + (preview.waits_for.length > 0 ? `; after ${preview.waits_for.join(", ")}` : ""),
     ]);
   const header = ["step", "service", "action", "commit", "image", "why"];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+  return formatTable(header, rows);
 }
