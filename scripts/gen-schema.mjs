@@ -9,5 +9,8 @@ import { manifestJsonSchema } from "../dist/manifest/json-schema.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = join(root, "schema", "services.schema.json");
 writeFileSync(target, `${JSON.stringify(manifestJsonSchema(), null, 2)}\n`);
-execFileSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", target], { stdio: "inherit" });
+execFileSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", target], {
+  cwd: root,
+  stdio: "inherit",
+});
 console.log(`wrote ${target}`);

@@ -4,11 +4,18 @@ import { type Decision, decide, type Observed, type Wanted } from "../../src/pla
 
 const wanted: Wanted = { commit: "c2c2c2c2c2c2c2", buildHash: "b2", configHash: "k1", force: false };
 
-function container(labels: { commit: string; build: string; config: string }, running = true): Observed["current"] {
+function container(
+  labels: { commit: string; build: string; config: string },
+  running = true,
+): Observed["current"] {
   return {
     running,
     image: `shop/api:${labels.commit.slice(0, 12)}`,
-    labels: { [LABEL.commit]: labels.commit, [LABEL.buildHash]: labels.build, [LABEL.configHash]: labels.config },
+    labels: {
+      [LABEL.commit]: labels.commit,
+      [LABEL.buildHash]: labels.build,
+      [LABEL.configHash]: labels.config,
+    },
   };
 }
 
@@ -39,7 +46,10 @@ describe("decide", () => {
       "another commit with an identical build context (monorepo)",
       { current: container({ commit: "c1c1c1c1c1c1c1", build: "b2", config: "k1" }), existingImage: null },
       {},
-      { action: "unchanged", reason: "the build context of c2c2c2c2c2c2 is identical to the running c1c1c1c1c1c1" },
+      {
+        action: "unchanged",
+        reason: "the build context of c2c2c2c2c2c2 is identical to the running c1c1c1c1c1c1",
+      },
     ],
     [
       "a new commit",
@@ -49,13 +59,19 @@ describe("decide", () => {
     ],
     [
       "only the configuration changed",
-      { current: container({ commit: "c2c2c2c2c2c2c2", build: "b2", config: "k0" }), existingImage: imageForCommit },
+      {
+        current: container({ commit: "c2c2c2c2c2c2c2", build: "b2", config: "k0" }),
+        existingImage: imageForCommit,
+      },
       {},
       { action: "recreate", reason: "the configuration changed" },
     ],
     [
       "a stopped container",
-      { current: container({ commit: "c2c2c2c2c2c2c2", build: "b2", config: "k1" }, false), existingImage: imageForCommit },
+      {
+        current: container({ commit: "c2c2c2c2c2c2c2", build: "b2", config: "k1" }, false),
+        existingImage: imageForCommit,
+      },
       {},
       { action: "recreate", reason: "the container is not running" },
     ],

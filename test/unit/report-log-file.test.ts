@@ -20,7 +20,12 @@ describe("log files", () => {
     logs.onEvent({ type: "status", target: t, status: status(t, { state: "cloning" }) });
     logs.onEvent({ type: "log", target: t, phase: "git", line: "Fetching origin" });
     logs.onEvent({ type: "status", target: t, status: status(t, { state: "building", commit: SHA }) });
-    logs.onEvent({ type: "log", target: t, phase: "build", line: "\u001b[1mStep 1/2\u001b[0m : FROM busybox\r\nStep 2/2 : RUN true" });
+    logs.onEvent({
+      type: "log",
+      target: t,
+      phase: "build",
+      line: "\u001b[1mStep 1/2\u001b[0m : FROM busybox\r\nStep 2/2 : RUN true",
+    });
     logs.onEvent({
       type: "status",
       target: t,
@@ -86,9 +91,13 @@ describe("log files", () => {
     logs.onEvent({ type: "log", target: b, phase: "git", line: "cloning" });
     await logs.close();
     expect(await readFile(join(tmp.dir, "api@web1.log"), "utf8")).toMatch(
-      new RegExp(`^==== run r started \\S+ branch=main commit=${SHA} host=web1\\n\\S+ \\[build\\] state building\\n$`),
+      new RegExp(
+        `^==== run r started \\S+ branch=main commit=${SHA} host=web1\\n\\S+ \\[build\\] state building\\n$`,
+      ),
     );
-    expect(await readFile(join(tmp.dir, "worker.log"), "utf8")).toMatch(/^==== run r started \S+ branch=release commit=\? host=local\n/);
+    expect(await readFile(join(tmp.dir, "worker.log"), "utf8")).toMatch(
+      /^==== run r started \S+ branch=release commit=\? host=local\n/,
+    );
   });
 
   it("reports an unwritable folder through onError instead of throwing", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRedactor, redactDeep } from "../../src/report/redact.js";
-import { Secret } from "../../src/secret.js";
 import { cleanText, formatDuration, toLines } from "../../src/report/text.js";
+import { Secret } from "../../src/secret.js";
 
 describe("createRedactor", () => {
   it.each([
@@ -35,6 +35,12 @@ describe("text", () => {
   });
 
   it("formats durations", () => {
-    expect([null, 420, 4200, 12_345, 125_000].map(formatDuration)).toEqual(["-", "0.4s", "4.2s", "12.3s", "2m05s"]);
+    expect([null, 420, 4200, 12_345, 125_000].map(formatDuration)).toEqual([
+      "-",
+      "0.4s",
+      "4.2s",
+      "12.3s",
+      "2m05s",
+    ]);
   });
 });

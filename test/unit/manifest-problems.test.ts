@@ -1,0 +1,590 @@
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatProblem, loadManifest } from "../../src/manifest/load.js";
+import { removeTempDirs, tempDir, yaml } from "./manifest-helpers.js";
+
+afterAll(removeTempDirs);
+
+/** [path, line (undefined = none), a part of the message] */
+type Expected = [string, number | undefined, string];
+
+interface Case {
+  name: string;
+  manifest: string;
+  files?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  problems: Expected[];
+}
+
+const cases: Case[] = [
+  {
+    name: "unknown key, with a suggestion",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          helth: { path: /health, port: 3000 }
+    `,
+    problems: [["services.api.helth", 4, 'unknown key "helth" (did you mean "health"?)']],
+  },
+  {
+    name: "unknown keys at the top level, in a host and in health",
+    manifest: yaml`
+      servics: {}
+      hosts:
+        vps-1: { ssh: a@b, user: root }
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          health: { path: /health, port: 3000, retries: 3 }
+    `,
+    problems: [
+      ["servics", 1, 'unknown key "servics" (did you mean "services"?)'],
+      ["hosts.vps-1.user", 3, 'unknown key "user"'],
+      ["services.api.health.retries", 7, 'unknown key "retries"'],
+    ],
+  },
+  {
+    name: "wrong types",
+    manifest: yaml`
+      keep_images: many
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          cpus: fast
+          ports: "3000:3000"
+          command: 5
+          restart: sometimes
+          health: yes
+    `,
+    problems: [
+      ["keep_images", 1, "expected a number, got a string"],
+      ["services.api.cpus", 5, "expected a number, got a string"],
+      ["services.api.ports", 6, "expected a list, got a string"],
+      ["services.api.command", 7, "expected a string or a list, got a whole number"],
+      ["services.api.restart", 8, 'must be one of: "no", "always", "unless-stopped", "on-failure"'],
+      ["services.api.health", 9, "expected false or a map (key: value), got a string"],
+    ],
+  },
+  {
+    name: "a required key is missing: the line of its parent",
+    manifest: yaml`
+      services:
+        api:
+          branch: main
+    `,
+    problems: [["services.api.repo", 2, "is required"]],
+  },
+  {
+    name: "no services",
+    manifest: yaml`
+      version: 1
+      services: {}
+    `,
+    problems: [["services", 2, "needs at least one service"]],
+  },
+  {
+    name: "services missing altogether",
+    manifest: yaml`
+      version: 1
+    `,
+    problems: [["services", undefined, "is required"]],
+  },
+  {
+    name: "unknown host, in host and in hosts",
+    manifest: yaml`
+      hosts:
+        vps-1: { ssh: deploy@203.0.113.10 }
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          host: vps-9
+        web:
+          repo: git@github.com:acme/web.git
+          hosts: [vps-1, vps-2]
+    `,
+    problems: [
+      ["services.api.host", 6, 'unknown host "vps-9" (defined: local, vps-1)'],
+      ["services.web.hosts.1", 9, 'unknown host "vps-2"'],
+    ],
+  },
+  {
+    name: "an unknown host inherited from defaults is reported once, at defaults",
+    manifest: yaml`
+      defaults:
+        host: vps-1
+      services:
+        api: { repo: "git@github.com:acme/api.git" }
+        web: { repo: "git@github.com:acme/web.git" }
+    `,
+    problems: [["defaults.host", 2, 'unknown host "vps-1"']],
+  },
+  {
+    name: "unknown dependency and self-dependency",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          depends_on: [db, api]
+    `,
+    problems: [
+      ["services.api.depends_on.0", 4, 'unknown service "db" (services: api)'],
+      ["services.api.depends_on.1", 4, "a service cannot depend on itself"],
+    ],
+  },
+  {
+    name: "dependency cycle",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          depends_on: [b]
+        b:
+          repo: git@github.com:acme/b.git
+          depends_on:
+            - c
+        c:
+          repo: git@github.com:acme/c.git
+          depends_on: [a]
+    `,
+    problems: [["services.a.depends_on.0", 4, "dependency cycle: a -> b -> c -> a"]],
+  },
+  {
+    name: "duplicate host ports: same address, all addresses, one service twice",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          ports: ["127.0.0.1:3000:3000", "8080:80", "53:53/udp", "53:53"]
+        b:
+          repo: git@github.com:acme/b.git
+          ports:
+            - 127.0.0.1:3000:3001
+            - 127.0.0.2:8080:80
+            - 127.0.0.2:3001:3001
+            - 3001:3002
+    `,
+    problems: [
+      ["services.b.ports.0", 8, "host port 3000/tcp on host local is also published by service a"],
+      ["services.b.ports.1", 9, "host port 8080/tcp on host local is also published by service a"],
+      [
+        "services.b.ports.3",
+        11,
+        "host port 3001/tcp on host local is also published by this service already",
+      ],
+    ],
+  },
+  {
+    name: "ports on different hosts do not clash",
+    manifest: yaml`
+      hosts:
+        vps-1: { ssh: deploy@vps-1 }
+      services:
+        a: { repo: "git@github.com:acme/a.git", ports: ["3000:3000"], host: vps-1 }
+        b: { repo: "git@github.com:acme/b.git", ports: ["3000:3000"], hosts: [local, vps-1] }
+    `,
+    problems: [["services.b.ports.0", 5, "host port 3000/tcp on host vps-1 is also published by service a"]],
+  },
+  {
+    name: "container-only port, and other bad ports",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          ports: ["3000", 8080, "3000-3005:3000-3005", "70000:80", "web:80"]
+    `,
+    problems: [
+      ["services.api.ports.0", 4, "give the host port too"],
+      ["services.api.ports.1", 4, "give the host port too"],
+      ["services.api.ports.2", 4, "port ranges are not supported"],
+      ["services.api.ports.3", 4, "between 1 and 65535"],
+      ["services.api.ports.4", 4, "expected"],
+    ],
+  },
+  {
+    name: "reserved service name",
+    manifest: yaml`
+      services:
+        status:
+          repo: git@github.com:acme/status.git
+    `,
+    problems: [["services.status", 2, '"status" is reserved']],
+  },
+  {
+    name: "bad service names",
+    manifest: yaml`
+      services:
+        Auth_Service: { repo: "git@github.com:acme/a.git" }
+        -api: { repo: "git@github.com:acme/b.git" }
+        web-: { repo: "git@github.com:acme/c.git" }
+    `,
+    problems: [
+      ["services.Auth_Service", 2, 'service name "Auth_Service" must be lowercase letters'],
+      ["services.-api", 3, 'service name "-api" must be'],
+      ["services.web-", 4, 'service name "web-" must be'],
+    ],
+  },
+  {
+    name: "explicit invalid project, wrong version",
+    manifest: yaml`
+      version: 2
+      project: My Project
+      services:
+        api: { repo: "git@github.com:acme/api.git" }
+    `,
+    problems: [
+      ["version", 1, "must be 1"],
+      ["project", 2, "must be lowercase letters"],
+    ],
+  },
+  {
+    name: "unset variables; the value is never shown",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          environment:
+            DB_URL: \${DB_URL}
+            TOKEN: "\${TOKEN:?ask the ops team}"
+            SET: \${SET}
+            EMPTY_OK: \${EMPTY}
+            DEFAULTED: \${MISSING:-x}
+          memory: \${MEMORY}
+          labels: { broken: "\${oops" }
+    `,
+    env: { SET: "top-secret-value", EMPTY: "" },
+    problems: [
+      ["services.api.environment.DB_URL", 5, "environment variable DB_URL is not set"],
+      ["services.api.environment.TOKEN", 6, "environment variable TOKEN is not set: ask the ops team"],
+      ["services.api.memory", 10, "environment variable MEMORY is not set"],
+      ["services.api.labels.broken", 11, 'without its closing "}"'],
+    ],
+  },
+  {
+    name: "a value-less environment key comes from the caller's environment",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          environment: [A=1, NOT_SET]
+    `,
+    problems: [["services.api.environment.NOT_SET", 4, "environment variable NOT_SET is not set"]],
+  },
+  {
+    name: "context escaping the repository, absolute context",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          context: apps/../../other
+        b:
+          repo: git@github.com:acme/b.git
+          context: /srv/app
+    `,
+    problems: [
+      ["services.a.context", 4, "must be a folder inside the repository"],
+      ["services.b.context", 7, "must be a folder inside the repository"],
+    ],
+  },
+  {
+    name: "dockerfile escaping the context",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          context: api
+          dockerfile: ../Dockerfile
+    `,
+    problems: [["services.a.dockerfile", 5, "must be inside context"]],
+  },
+  {
+    name: "env_file escaping the manifest folder, and a missing one",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          env_file: ../secrets.env
+        b:
+          repo: git@github.com:acme/b.git
+          env_file: env/missing.env
+    `,
+    problems: [
+      ["services.a.env_file", 4, "must be inside the manifest's folder"],
+      ["services.b.env_file", 7, "not found"],
+    ],
+  },
+  {
+    name: "env_file lines that are not KEY=VALUE name the line, not the text",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          env_file: a.env
+    `,
+    files: { "a.env": "# comment\nGOOD=1\nthis is not-an-assignment secret\nQUOTED='unclosed\n" },
+    problems: [
+      ["services.a.env_file", 4, "line 3: expected KEY=VALUE"],
+      ["services.a.env_file", 4, "line 4: expected KEY=VALUE"],
+    ],
+  },
+  {
+    name: "bad durations",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          ports: ["3000:3000"]
+          health:
+            path: /health
+            interval: 0s
+            timeout: 1 minute
+            start_period: -5
+    `,
+    problems: [
+      ["services.api.health.interval", 7, "must be longer than 0"],
+      ["services.api.health.timeout", 8, 'expected a duration such as "500ms"'],
+      ["services.api.health.start_period", 9, "a duration cannot be negative"],
+    ],
+  },
+  {
+    name: "bad memory and cpus",
+    manifest: yaml`
+      services:
+        a: { repo: "git@github.com:acme/a.git", memory: 512 megabytes, cpus: 0 }
+        b: { repo: "git@github.com:acme/b.git", memory: -1 }
+    `,
+    problems: [
+      ["services.a.cpus", 2, "must be more than 0"],
+      ["services.a.memory", 2, 'expected a size such as "512m"'],
+      ["services.b.memory", 3, "must be more than 0"],
+    ],
+  },
+  {
+    name: "health: url and path together, path without any port, expect_status out of range",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          ports: ["3000:3000"]
+          health: { url: "http://127.0.0.1:3000/health", path: /health }
+        b:
+          repo: git@github.com:acme/b.git
+          health: { path: /health }
+        c:
+          repo: git@github.com:acme/c.git
+          health: { url: "ftp://x", expect_status: 700 }
+        d:
+          repo: git@github.com:acme/d.git
+          health: { docker: true, path: /x }
+    `,
+    problems: [
+      ["services.a.health", 5, "give either url or path, not both"],
+      ["services.b.health", 8, "path needs a port: this service publishes no host port"],
+      ["services.c.health.expect_status", 11, "must be at most 599"],
+      ["services.c.health.url", 11, "expected an http:// or https:// URL"],
+      ["services.d.health", 14, "docker: true takes only interval and timeout, not path"],
+    ],
+  },
+  {
+    name: "health from defaults without a port names the service",
+    manifest: yaml`
+      defaults:
+        health: { path: /health }
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+    `,
+    problems: [["defaults.health", 2, "service api: path needs a port"]],
+  },
+  {
+    name: "host and hosts together; repo and depends_on cannot be defaults",
+    manifest: yaml`
+      defaults:
+        repo: git@github.com:acme/x.git
+        depends_on: [api]
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          host: local
+          hosts: [local]
+    `,
+    problems: [
+      ["defaults.repo", 2, "repo cannot be a default"],
+      ["defaults.depends_on", 3, "depends_on cannot be a default"],
+      ["services.api.hosts", 8, "give either host or hosts, not both"],
+    ],
+  },
+  {
+    name: "a bad ssh target",
+    manifest: yaml`
+      hosts:
+        vps-1: { ssh: "203.0.113.10" }
+        vps-2: { ssh: "deploy@203.0.113.11:99999", host_key_policy: trust }
+      services:
+        api: { repo: "git@github.com:acme/api.git" }
+    `,
+    problems: [
+      ["hosts.vps-1.ssh", 2, 'expected "user@host"'],
+      ["hosts.vps-2.host_key_policy", 3, 'must be one of: "strict", "accept-new"'],
+      ["hosts.vps-2.ssh", 3, "the ssh port must be between 1 and 65535"],
+    ],
+  },
+  {
+    name: "a local repository that does not exist",
+    manifest: yaml`
+      services:
+        api:
+          repo: ../api
+        web:
+          repo: ./web
+    `,
+    files: { "web/": "" },
+    problems: [["services.api.repo", 3, "local repository"]],
+  },
+  {
+    name: "reserved label prefix",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          labels: { io.deploy.service: other }
+    `,
+    problems: [["services.api.labels.io.deploy.service", 4, "uses the prefix io.deploy."]],
+  },
+  {
+    name: "YAML syntax error",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+         branch: main
+    `,
+    problems: [["", 4, "YAML syntax"]],
+  },
+  {
+    name: "duplicate keys are a YAML error",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          repo: git@github.com:acme/other.git
+    `,
+    problems: [["", 4, "YAML syntax: Map keys must be unique"]],
+  },
+  {
+    name: "an empty document",
+    manifest: "# nothing yet\n",
+    problems: [["", undefined, "the manifest is empty"]],
+  },
+  {
+    name: "a list instead of a map",
+    manifest: "- api\n- web\n",
+    problems: [["", undefined, "expected a map of settings"]],
+  },
+  {
+    name: "several problems at once, across schema and rules, sorted by line",
+    manifest: yaml`
+      version: 1
+      hosts:
+        vps-1: { ssh: deploy@vps-1, max_builds: 0 }
+      services:
+        auth-service:
+          repo: git@github.com:acme/auth.git
+          host: vps-2
+          ports: ["3000:3000"]
+          environment: { DB_URL: "\${DB_URL}" }
+          depends_on: [user-service]
+          health:
+            path: /health
+            timeout: soon
+        user-service:
+          repo: git@github.com:acme/user.git
+          ports: ["3000:3000"]
+          depends_on: [auth-service, billing]
+          healthcheck: {}
+        all:
+          repo: git@github.com:acme/all.git
+          ports: ["0.0.0.0:3000:3000"]
+    `,
+    problems: [
+      ["hosts.vps-1.max_builds", 3, "must be at least 1"],
+      ["services.auth-service.host", 7, 'unknown host "vps-2"'],
+      ["services.auth-service.environment.DB_URL", 9, "environment variable DB_URL is not set"],
+      [
+        "services.auth-service.depends_on.0",
+        10,
+        "dependency cycle: auth-service -> user-service -> auth-service",
+      ],
+      ["services.auth-service.health.timeout", 13, "expected a duration"],
+      ["services.user-service.depends_on.1", 17, 'unknown service "billing"'],
+      ["services.user-service.healthcheck", 18, 'unknown key "healthcheck" (did you mean "health"?)'],
+      ["services.all", 19, '"all" is reserved'],
+      [
+        "services.all.ports.0",
+        21,
+        "host port 3000/tcp on host local is also published by service user-service",
+      ],
+    ],
+  },
+];
+
+describe("manifest problems", () => {
+  it.each(cases)("$name", async ({ manifest, files, env, problems }) => {
+    const dir = await tempDir({ "services.yaml": manifest, ...files });
+    const result = await loadManifest(path.join(dir, "services.yaml"), env ?? {});
+    const expected = problems.map(([at, line, message]) => ({
+      path: at,
+      ...(line === undefined ? {} : { line }),
+      message: expect.stringContaining(message),
+    }));
+    expect(result.ok ? [] : result.problems).toEqual(expected);
+  });
+
+  it("never shows the value of an environment variable", async () => {
+    const manifest = yaml`
+      services:
+        api:
+          repo: \${REPO}
+          host: \${TARGET}
+          ports: ["\${PORT}:3000", "\${PORT}:3001"]
+          memory: \${MEMORY}
+    `;
+    const dir = await tempDir({ "services.yaml": manifest });
+    const env = { REPO: "./no-such-repo-s3cret", TARGET: "host-s3cret", PORT: "4242", MEMORY: "lots-s3cret" };
+    const result = await loadManifest(path.join(dir, "services.yaml"), env);
+    const text = result.ok ? "" : result.problems.map(formatProblem).join("\n");
+    expect(text).toContain(
+      "services.api.repo (line 3): local repository (a value from the environment) not found",
+    );
+    expect(text).toContain("services.api.host (line 4): unknown host (a value from the environment)");
+    expect(text).toContain("services.api.ports.1 (line 5): host port (a value from the environment) on host");
+    expect(text).toContain("services.api.memory (line 6): expected a size");
+    expect(text).not.toMatch(/s3cret|4242/);
+  });
+
+  it("a missing manifest file is one problem for the whole document", async () => {
+    const dir = await tempDir();
+    const result = await loadManifest(path.join(dir, "nope.yaml"), {});
+    expect(result).toEqual({
+      ok: false,
+      problems: [{ path: "", message: expect.stringContaining("cannot read the manifest") }],
+    });
+    expect(result.ok || formatProblem(result.problems[0] ?? { path: "", message: "" })).toMatch(
+      /^\(document\): /,
+    );
+  });
+});
+
+describe("formatProblem", () => {
+  it.each([
+    [
+      { path: "services.auth-service.health.timeout", line: 31, message: "bad" },
+      "services.auth-service.health.timeout (line 31): bad",
+    ],
+    [{ path: "services", message: "is required" }, "services: is required"],
+    [{ path: "", line: 4, message: "YAML syntax: x" }, "(document) (line 4): YAML syntax: x"],
+    [{ path: "", message: "cannot read" }, "(document): cannot read"],
+  ])("%j", (problem, text) => {
+    expect(formatProblem(problem)).toBe(text);
+  });
+});
