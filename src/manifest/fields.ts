@@ -7,6 +7,8 @@ import { DURATION_PATTERN, durationMs } from "./values.js";
  */
 export const DEFAULTS = {
   keepImages: 3,
+  keepRuns: 50,
+  logMaxSize: "10m",
   branch: "main",
   context: ".",
   dockerfile: "Dockerfile",

@@ -10,6 +10,7 @@ import { applyRules } from "./rules.js";
 import { checkSalvaging } from "./salvage.js";
 import { DEFAULTS, DefaultsSchema, HostSchema, OutlineSchema, ServiceSchema } from "./schema.js";
 import type { HostSpec, Manifest, ManifestResult, ServiceSpec } from "./types.js";
+import { memoryBytes } from "./values.js";
 import { readYaml } from "./yaml.js";
 
 export interface ParseOptions {
@@ -112,6 +113,12 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
     project: outline?.project ?? projectFromDir(load.dir),
     hosts,
     keepImages: outline?.keep_images ?? DEFAULTS.keepImages,
+    keepRuns: outline?.keep_runs ?? DEFAULTS.keepRuns,
+    logMaxSize: memoryBytes(outline?.log_max_size ?? DEFAULTS.logMaxSize),
+    ...(outline?.metrics_file ? { metricsFile: path.resolve(load.dir, outline.metrics_file) } : {}),
+    ...(outline?.notify
+      ? { notify: { webhook: outline.notify.webhook, on: outline.notify.on ?? ["failure"] } }
+      : {}),
     services,
   };
   applyRules({ manifest, sources, serviceNames: Object.keys(writtenServices), hostNames, load });

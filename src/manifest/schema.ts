@@ -169,6 +169,39 @@ const topLevelShape = {
     description: "Images kept per service on each host; older ones are pruned.",
     default: DEFAULTS.keepImages,
   }),
+  keep_runs: z.int().min(1).optional().meta({
+    description: "Run summaries kept under logs/runs/; older ones are removed.",
+    default: DEFAULTS.keepRuns,
+  }),
+  log_max_size: z
+    .union([
+      z.string().regex(MEMORY_PATTERN, { error: 'must be a size such as "10m" or "512k"' }),
+      z.int().min(1),
+    ])
+    .optional()
+    .meta({
+      description:
+        "A service log file past this size is rotated to <service>.log.1 before a run appends to it.",
+      default: DEFAULTS.logMaxSize,
+    }),
+  metrics_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Prometheus textfile-collector file written after each run (relative to this file)."),
+  notify: z
+    .strictObject({
+      webhook: z
+        .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+        .describe("URL the run summary is POSTed to as JSON."),
+      on: z
+        .array(z.enum(["failure", "success"]))
+        .min(1)
+        .optional()
+        .meta({ description: "Which runs are sent.", default: ["failure"] }),
+    })
+    .optional()
+    .describe("A webhook told of each run (its failure never changes the deploy's result)."),
 };
 
 const hasServices = (services: Record<string, unknown>) => Object.keys(services).length > 0;

@@ -11,6 +11,13 @@ export interface Manifest {
   hosts: Record<string, HostSpec>;
   /** How many images per service to keep on each host (older ones are pruned); `keep_images`, default 3. */
   keepImages: number;
+  /** Run summaries kept under logs/runs/; `keep_runs`, default 50. */
+  keepRuns: number;
+  /** Bytes past which a service log file is rotated; `log_max_size`, default 10 MiB. */
+  logMaxSize: number;
+  /** Absolute path of the Prometheus textfile to write after each run. */
+  metricsFile?: string;
+  notify?: { webhook: string; on: Array<"failure" | "success"> };
   /** In manifest order. */
   services: Record<string, ServiceSpec>;
 }

@@ -58,6 +58,10 @@ describe("the full fixture manifest", async () => {
       dir,
       project: "letzgo",
       keepImages: 5,
+      keepRuns: 20,
+      logMaxSize: 1024 * 1024,
+      metricsFile: path.join(dir, "metrics/deploy.prom"),
+      notify: { webhook: "https://hooks.example.test/deploy", on: ["failure", "success"] },
       hosts: {
         local: { name: "local", hostKeyPolicy: "strict" },
         "vps-1": {
@@ -218,6 +222,8 @@ describe("defaults and normalisation", () => {
       dir: "/srv/My Project!",
       project: "my-project",
       keepImages: 3,
+      keepRuns: 50,
+      logMaxSize: 10 * 1024 * 1024,
       hosts: { local: { name: "local", hostKeyPolicy: "strict" } },
       services: {
         api: {

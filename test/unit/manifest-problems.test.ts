@@ -347,6 +347,22 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "bad notify, log size and run count",
+    manifest: yaml`
+      keep_runs: 0
+      log_max_size: lots
+      notify: { webhook: "ftp://example.test/x", on: [always] }
+      services:
+        a: { repo: "git@github.com:acme/a.git" }
+    `,
+    problems: [
+      ["keep_runs", 1, ""],
+      ["log_max_size", 2, ""],
+      ["notify.on.0", 3, 'must be one of: "failure", "success"'],
+      ["notify.webhook", 3, "must be an http(s) URL"],
+    ],
+  },
+  {
     name: "bad memory and cpus",
     manifest: yaml`
       services:

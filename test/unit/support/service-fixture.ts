@@ -37,6 +37,8 @@ export function manifestFixture(services: ServiceSpec[], overrides: Partial<Mani
     dir: "/srv/app",
     project: "shop",
     keepImages: 3,
+    keepRuns: 50,
+    logMaxSize: 10 * 1024 * 1024,
     hosts: {
       local: { name: "local", hostKeyPolicy: "strict" },
       "vps-1": {
