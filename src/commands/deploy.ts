@@ -8,6 +8,7 @@ import {
   cacheDirOf,
   concurrencyOf,
   logsDirOf,
+  metricsFileOf,
   outputModeOf,
   type RunArgs,
   withRunOptions,
@@ -83,6 +84,7 @@ export function deployCommand(
           cacheDir: cacheDirOf(argv, io),
           output: outputModeOf(argv, io),
           lockWaitMs: argv.lockWait ?? 0,
+          metricsFile: metricsFileOf(argv, io),
           io,
           command: ["deploy", ...argvWords],
           summaryOptions: {

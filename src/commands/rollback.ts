@@ -4,7 +4,14 @@ import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
 import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
 import { runDeploy } from "./run-deploy.js";
-import { cacheDirOf, logsDirOf, outputModeOf, type RunArgs, withRunOptions } from "./run-options.js";
+import {
+  cacheDirOf,
+  logsDirOf,
+  metricsFileOf,
+  outputModeOf,
+  type RunArgs,
+  withRunOptions,
+} from "./run-options.js";
 
 interface RollbackArgs extends GlobalArgs, RunArgs {
   service: string;
@@ -51,6 +58,7 @@ export function rollbackCommand(
           cacheDir: cacheDirOf(argv, io),
           output: outputModeOf(argv, io),
           lockWaitMs: argv.lockWait ?? 0,
+          metricsFile: metricsFileOf(argv, io),
           io,
           command: ["deploy", ...argvWords],
           summaryOptions: { rollback: argv.service, to: argv.to ?? null, file: argv.file },

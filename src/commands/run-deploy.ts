@@ -1,4 +1,4 @@
-import { EXIT } from "../errors.js";
+import { EXIT, errorMessage } from "../errors.js";
 import { RepoCache } from "../git/repo-cache.js";
 import { systemClock } from "../health/clock.js";
 import { connectHost } from "../hosts/connect.js";
@@ -8,6 +8,10 @@ import { currentHolder } from "../lock/holder.js";
 import { acquireProjectLock } from "../lock/project-lock.js";
 import type { HostSpec, Manifest } from "../manifest/types.js";
 import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
+import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
+import { writeMetricsFile } from "../report/metrics.js";
+import { sendNotification, shouldNotify } from "../report/notify.js";
+import { createRedactor, redactDeep } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import type { RunSummary, StatusRecord } from "../run/events.js";
 import { executePlan } from "../run/execute.js";
@@ -24,6 +28,8 @@ export interface DeployRequest {
   cacheDir: string;
   output: OutputMode;
   lockWaitMs: number;
+  /** `--metrics-file`, over the manifest's `metrics_file`. */
+  metricsFile?: string;
   io: Io;
   /** The command line as typed and the options as understood, for the run summary. */
   command: string[];
@@ -92,8 +98,41 @@ async function runLocked(
   }
   const allGood = results.every((result) => result.state === "succeeded" || result.state === "unchanged");
   const exitCode = interrupt.signal.aborted ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
-  await reporter.finish(runSummary(plan, request, startedAt, results, exitCode));
+  const summary = runSummary(plan, request, startedAt, results, exitCode);
+  await reporter.finish(summary);
+  await afterRun(request, summary);
   return exitCode;
+}
+
+/**
+ * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file and
+ * the notification. None of it may change the run's result or exit code: failures are reported on stderr.
+ */
+async function afterRun(request: DeployRequest, summary: RunSummary): Promise<void> {
+  const { io, manifest } = request;
+  await bestEffort(io, "pruning old run summaries", () =>
+    pruneRunSummaries(request.logsDir, manifest.keepRuns),
+  );
+  const metricsFile = request.metricsFile ?? manifest.metricsFile;
+  if (metricsFile) {
+    await bestEffort(io, `writing metrics to ${metricsFile}`, () =>
+      writeMetricsFile(metricsFile, summary, manifest.project),
+    );
+  }
+  const notify = manifest.notify;
+  if (notify && shouldNotify(notify, summary)) {
+    const redact = createRedactor(secretValues(manifest, request.selected));
+    const failure = await sendNotification(notify.webhook, redactDeep(summary, redact));
+    if (failure) io.stderr.write(`deploy: warning: notifying ${notify.webhook} failed: ${failure}\n`);
+  }
+}
+
+async function bestEffort(io: Io, what: string, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    io.stderr.write(`deploy: warning: ${what} failed: ${errorMessage(error)}\n`);
+  }
 }
 
 /**

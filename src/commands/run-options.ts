@@ -16,6 +16,7 @@ export interface RunArgs {
   /** Milliseconds to wait for another deploy's lock. */
   lockWait?: number;
   concurrency?: number;
+  metricsFile?: string;
 }
 
 export function withRunOptions<T>(yargs: Argv<T>): Argv<T & RunArgs> {
@@ -37,6 +38,10 @@ export function withRunOptions<T>(yargs: Argv<T>): Argv<T & RunArgs> {
       default: false,
       describe: "print only the run summary as JSON on stdout",
     })
+    .option("metrics-file", {
+      type: "string",
+      describe: "write a Prometheus textfile-collector file after the run (over the manifest's metrics_file)",
+    })
     .option("concurrency", {
       alias: "j",
       type: "number",
@@ -51,6 +56,10 @@ export function withRunOptions<T>(yargs: Argv<T>): Argv<T & RunArgs> {
 
 export function logsDirOf(args: Pick<RunArgs, "logsDir">, manifest: Manifest, io: Io): string {
   return args.logsDir ? resolve(io.cwd, args.logsDir) : join(manifest.dir, "logs");
+}
+
+export function metricsFileOf(args: Pick<RunArgs, "metricsFile">, io: Io): string | undefined {
+  return args.metricsFile ? resolve(io.cwd, args.metricsFile) : undefined;
 }
 
 export function cacheDirOf(args: Pick<RunArgs, "cacheDir">, io: Io): string {

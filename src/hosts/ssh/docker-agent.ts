@@ -1,0 +1,108 @@
+import { Agent, type AgentOptions, type ClientRequest, type ClientRequestArgs } from "node:http";
+import type { Duplex } from "node:stream";
+import type { ChannelLimiter } from "./limiter.js";
+
+/** Every Docker API call but the long-lived ones (builds, followed logs, waits) must answer within this. */
+export const CALL_TIMEOUT_MS = 120_000;
+/** Long-lived requests may hold at most this many channels, so short calls and probes always find one. */
+export const STREAM_CHANNELS = 4;
+
+/** Requests that legitimately last as long as their work: no deadline, and their own share of channels. */
+const LONG_LIVED = [
+  /^\/(v[\d.]+\/)?(build|events|session)(\?|$)/,
+  /^\/(v[\d.]+\/)?images\/(create|load|get)(\?|$)/,
+  /^\/(v[\d.]+\/)?images\/.+\/(get|push)(\?|$)/,
+  /^\/(v[\d.]+\/)?containers\/[^/]+\/(attach|wait|stats|export|archive)(\?|$)/,
+  /^\/(v[\d.]+\/)?containers\/[^/]+\/logs\?(.*&)?follow=(1|true)/,
+  /^\/(v[\d.]+\/)?exec\/[^/]+\/start(\?|$)/,
+];
+
+export function isLongLived(path: string): boolean {
+  return LONG_LIVED.some((pattern) => pattern.test(path));
+}
+
+type AddRequest = (this: Agent, req: ClientRequest, options: ClientRequestArgs) => void;
+const baseAddRequest = (Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
+
+interface ChannelAgentOptions {
+  open: () => Promise<Duplex>;
+  limiter: ChannelLimiter;
+  maxSockets: number;
+}
+
+/**
+ * An http.Agent whose sockets are SSH channels to the remote engine, kept alive between requests. An idle one
+ * is given up as soon as anything else on the connection waits for a channel.
+ */
+class ChannelAgent extends Agent {
+  constructor(private readonly channels: ChannelAgentOptions) {
+    super({ keepAlive: true, maxSockets: channels.maxSockets, maxFreeSockets: channels.maxSockets });
+    channels.limiter.addReclaimer(() => this.reclaimIdle());
+  }
+
+  override createConnection(
+    _options: ClientRequestArgs,
+    callback?: (error: Error | null, socket: Duplex) => void,
+  ): undefined {
+    this.channels.open().then(
+      (socket) => callback?.(null, socket),
+      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+
+  /** Keep an idle channel for the next request, unless something waits for a channel: then give it up. */
+  override keepSocketAlive(): boolean {
+    return this.channels.limiter.waiting === 0;
+  }
+
+  reclaimIdle(): boolean {
+    for (const sockets of Object.values(this.freeSockets)) {
+      const socket = sockets?.[0];
+      if (socket) {
+        socket.destroy();
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * The agent dockerode is given for an SSH host. Short calls share it (with a deadline each); long-lived
+ * requests go to an inner agent that holds at most STREAM_CHANNELS channels.
+ */
+export class DockerChannelAgent extends ChannelAgent {
+  readonly #streams: ChannelAgent;
+
+  constructor(
+    open: () => Promise<Duplex>,
+    limiter: ChannelLimiter,
+    private readonly callTimeoutMs = CALL_TIMEOUT_MS,
+    options: AgentOptions = {},
+  ) {
+    super({ open, limiter, maxSockets: options.maxSockets ?? limiter.max });
+    this.#streams = new ChannelAgent({ open, limiter, maxSockets: Math.min(STREAM_CHANNELS, limiter.max) });
+  }
+
+  addRequest(req: ClientRequest, options: ClientRequestArgs): void {
+    if (isLongLived(req.path)) {
+      baseAddRequest.call(this.#streams, req, options);
+      return;
+    }
+    const seconds = Math.round(this.callTimeoutMs / 1000);
+    const timer = setTimeout(() => {
+      req.destroy(
+        new Error(`the Docker engine did not answer ${req.method} ${req.path} within ${seconds} s`),
+      );
+    }, this.callTimeoutMs);
+    timer.unref();
+    req.once("close", () => clearTimeout(timer));
+    baseAddRequest.call(this, req, options);
+  }
+
+  override destroy(): void {
+    this.#streams.destroy();
+    super.destroy();
+  }
+}
