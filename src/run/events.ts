@@ -51,6 +51,8 @@ export interface StatusRecord {
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;
+  /** During a replace: how long the service was not serving (old container stopped → new one healthy). */
+  downtime_ms: number | null;
   /** A short human sentence on why the final state was reached (e.g. "already runs abc123"), or null. */
   reason: string | null;
   error: { phase: Phase; message: string } | null;

@@ -53,7 +53,7 @@ export async function replaceContainer(
     tracker.log("deploy", `started container ${newId.slice(0, 12)} from ${inputs.image}`);
   } catch (error) {
     const message = `could not start the new container: ${errorMessage(error)}`;
-    return rollBack(ctx, { newId, previous, name, phase: "deploy", message });
+    return rollBack(ctx, { newId, previous, name, phase: "deploy", message, outageStart });
   }
 
   tracker.enter("checking", { container_id: newId });
@@ -76,7 +76,7 @@ export async function replaceContainer(
   });
   if (!gate.ok) {
     const phase = "interrupted" in gate ? "interrupted" : "health";
-    return rollBack(ctx, { newId, previous, name, phase, message: gate.message });
+    return rollBack(ctx, { newId, previous, name, phase, message: gate.message, outageStart });
   }
 
   const outageMs = clock.now() - outageStart;
@@ -88,6 +88,7 @@ export async function replaceContainer(
     container_id: newId,
     live_image: inputs.image,
     live_commit: inputs.commit,
+    downtime_ms: previous ? outageMs : null,
     reason: previous ? `replaced ${previous.image}; not serving for ${outageMs} ms` : "first deploy",
   });
 }
@@ -98,12 +99,14 @@ interface Failure {
   name: string;
   phase: "deploy" | "health" | "interrupted";
   message: string;
+  /** When the previous container was stopped (the start of the outage). */
+  outageStart: number;
 }
 
 /** Removes the failed container and puts the previous one back under its name; reports what is left serving. */
 async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRecord> {
   const { engine, tracker } = ctx;
-  const { newId, previous, name, phase, message } = failure;
+  const { newId, previous, name, phase, message, outageStart } = failure;
   if (ctx.noRollback) {
     tracker.log(
       "deploy",
@@ -135,9 +138,25 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
       live_commit: null,
     });
   }
-  return tracker.fail("rolled_back", phase, message, {
+  // The old version is back; check it serves again with the same gate, so the status file tells the truth.
+  const recheck = ctx.signal?.aborted
+    ? { ok: true as const, detail: "not re-checked (interrupted)" }
+    : await waitHealthy({
+        engine,
+        containerId: previous.id,
+        service: ctx.inputs.service,
+        httpDispatcher: ctx.httpDispatcher,
+        clock: ctx.clock,
+      }).catch((error: unknown) => ({ ok: false as const, message: errorMessage(error) }));
+  const downtime = ctx.clock.now() - outageStart;
+  const note = recheck.ok
+    ? ""
+    : `; the previous container runs again but did not pass the health gate: ${recheck.message.split("\n")[0]}`;
+  tracker.log("health", recheck.ok ? `previous container serves again: ${recheck.detail}` : note.slice(2));
+  return tracker.fail("rolled_back", phase, `${message}${note}`, {
     container_id: previous.id,
     live_image: previous.image,
     live_commit: previous.labels[LABEL.commit] ?? null,
+    downtime_ms: downtime,
   });
 }

@@ -33,6 +33,7 @@ export class TargetTracker {
       started_at: new Date(this.#startedMs).toISOString(),
       finished_at: null,
       duration_ms: null,
+      downtime_ms: null,
       reason: null,
       error: null,
     };

@@ -25,6 +25,7 @@ export function status(t: TargetRef, overrides: Partial<StatusRecord> = {}): Sta
     started_at: "2025-01-01T00:00:00.000Z",
     finished_at: null,
     duration_ms: null,
+    downtime_ms: null,
     reason: null,
     error: null,
     ...overrides,

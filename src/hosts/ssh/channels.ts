@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
+import { ExecSocket } from "./exec-socket.js";
 import type { ChannelLimiter } from "./limiter.js";
 
 /** How long sshd may take to open (or refuse) a channel before the step fails. */
@@ -167,19 +168,9 @@ export class SshChannels {
 
   async #openDialStdio(): Promise<Duplex> {
     const channel = (await this.#open_((cb) => this.client.exec(DIAL_STDIO_COMMAND, cb))) as ClientChannel;
-    let stderr = "";
-    channel.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    channel.once("exit", (code: number | null, signal?: string) => {
-      if (code === 0) return;
-      const why = stderr.trim() || (signal ? `killed by ${signal}` : "no message");
-      (channel as Duplex).destroy(
-        new Error(`\`docker system dial-stdio\` on the host exited with ${code ?? signal}: ${why}`),
-      );
-    });
-    channel.write(`${this.dockerSocket}\n`);
-    return channel;
+    const socket = new ExecSocket(channel);
+    socket.write(`${this.dockerSocket}\n`);
+    return socket;
   }
 }
 

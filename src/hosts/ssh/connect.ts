@@ -94,6 +94,7 @@ export async function connectSsh(host: HostSpec, options: SshOptions = {}): Prom
     );
   }
 
+  client.setNoDelay(true); // small request/response exchanges: no Nagle delay
   const limiter = new ChannelLimiter(settings.channels);
   const channels = new SshChannels(client, limiter, socket);
   let lastError: string | null = null;
