@@ -24,10 +24,20 @@ die() {
 # `docker info` on the default socket, whatever DOCKER_HOST or the docker context says.
 engine_answers() { docker --host "unix://${SOCKET}" info >/dev/null 2>&1; }
 
-# True when $1 is the pid of a live dockerd process.
+# True when $1 is a running process. A killed dockerd whose parent never reaps it (no init in a container) stays
+# a zombie: it still has a /proc entry and answers `kill -0`, so read its state instead.
+alive() {
+  local pid=$1 stat
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  stat=$(cat "/proc/${pid}/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ] && [ "${stat:0:1}" != X ]
+}
+
+# True when $1 is the pid of a running dockerd.
 is_dockerd() {
   local pid=$1
-  [[ "$pid" =~ ^[0-9]+$ ]] && [ -r "/proc/${pid}/comm" ] && [ "$(cat "/proc/${pid}/comm" 2>/dev/null)" = dockerd ]
+  alive "$pid" && [ "$(cat "/proc/${pid}/comm" 2>/dev/null)" = dockerd ]
 }
 
 read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
@@ -36,7 +46,10 @@ read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
 any_dockerd() {
   local comm
   for comm in /proc/[0-9]*/comm; do
-    [ "$(cat "$comm" 2>/dev/null)" = dockerd ] && return 0
+    if [ "$(cat "$comm" 2>/dev/null)" = dockerd ]; then
+      local pid=${comm#/proc/}
+      alive "${pid%/comm}" && return 0
+    fi
   done
   return 1
 }
@@ -56,7 +69,7 @@ clear_stale() {
   # The containerd that dockerd starts for itself keeps its own pid file.
   local cpid
   cpid=$(read_pid /var/run/docker/containerd/containerd.pid)
-  if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null; then
+  if [ -n "$cpid" ] && ! alive "$cpid"; then
     rm -f /var/run/docker/containerd/containerd.pid
   fi
 }
@@ -64,7 +77,7 @@ clear_stale() {
 wait_for_engine() {
   local pid=$1 waited=0
   until engine_answers; do
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    if [ -n "$pid" ] && ! alive "$pid"; then
       tail -n 20 "$LOGFILE" >&2 || true
       die "dockerd (pid ${pid}) exited during start-up; see ${LOGFILE}"
     fi
@@ -112,7 +125,7 @@ stop() {
     say "stopping the dockerd this project started (pid ${pid})"
     kill -TERM "$pid"
     local waited=0
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       if [ "$waited" -ge "$STOP_TIMEOUT" ]; then
         say "dockerd did not exit within ${STOP_TIMEOUT}s; killing it"
         kill -KILL "$pid" 2>/dev/null || true

@@ -33,7 +33,16 @@ fi
 command -v node >/dev/null 2>&1 || die "node is not installed (Node >= 20.19 is needed)"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  if ! ci_output=$(npm ci --no-audit --no-fund --loglevel=error 2>&1); then
+    # npm ci refuses a lock file that lacks entries for optional packages of other platforms (biome's
+    # @biomejs/cli-darwin-*, …), and npm cannot write them when the registry it reaches does not serve them.
+    # `npm install --no-save` installs the same locked versions without rewriting package-lock.json.
+    say "npm ci refused the lock file; installing the locked versions with npm install --no-save"
+    if ! npm install --no-save --no-audit --no-fund --loglevel=error >/dev/null; then
+      echo "$ci_output" >&2
+      die "could not install the node modules (the output of npm ci is above, npm install's before it)"
+    fi
+  fi
 fi
 
 # 3. Build dist/ when any input is newer than the last successful build.

@@ -125,6 +125,7 @@ async function statusOf(
       containerId: container.id,
       service,
       httpDispatcher: connection.httpDispatcher,
+      knownRestarts: container.restartCount,
       clock: systemClock,
     });
     return gate.ok

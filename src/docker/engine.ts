@@ -9,6 +9,9 @@ export interface ContainerState {
   image: string;
   labels: Record<string, string>;
   running: boolean;
+  /** Exited and about to be started again by its restart policy (a crash loop looks "running" in between). */
+  restarting: boolean;
+  restartCount: number;
   exitCode: number;
   /** The image's own HEALTHCHECK status, when it has one. */
   health?: string;
@@ -75,6 +78,8 @@ export class Engine {
         image: info.Config.Image,
         labels: info.Config.Labels ?? {},
         running: info.State.Running,
+        restarting: info.State.Restarting,
+        restartCount: info.RestartCount ?? 0,
         exitCode: info.State.ExitCode,
         health: info.State.Health?.Status,
         startedAt: info.State.StartedAt,

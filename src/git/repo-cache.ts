@@ -102,7 +102,7 @@ export class RepoCache {
   async #ensureBareRepo(dir: string): Promise<void> {
     if (await exists(join(dir, "HEAD"))) return;
     await mkdir(dir, { recursive: true });
-    await simpleGit(dir).init(true);
+    await gitAt(dir).init(true);
   }
 
   /** Runs `work` alone on `dir`: queued behind this process's earlier work, then under a cross-process lock. */

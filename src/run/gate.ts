@@ -32,13 +32,15 @@ export async function waitHealthy(options: {
   containerId: string;
   service: ServiceSpec;
   httpDispatcher?: Dispatcher;
+  /** Restarts the container had before the gate (0 for a new one); any further restart counts as a crash. */
+  knownRestarts?: number;
   clock: Clock;
   signal?: AbortSignal;
   onAttempt?: (detail: string) => void;
 }): Promise<GateOutcome> {
   const { engine, containerId, service, clock } = options;
   const health = service.health;
-  const alive = stillRunning(engine, containerId);
+  const alive = stillRunning(engine, containerId, options.knownRestarts ?? 0);
   let check: Check;
   let pollOptions: { intervalMs: number; timeoutMs: number; startPeriodMs?: number };
   switch (health.kind) {
@@ -58,9 +60,13 @@ export async function waitHealthy(options: {
       pollOptions = { intervalMs: health.intervalMs, timeoutMs: health.timeoutMs };
       break;
     case "running":
-      return runningFor(engine, containerId, health.durationMs, clock, options.signal);
-    case "none":
-      return runningFor(engine, containerId, NO_GATE_WINDOW_MS, clock, options.signal);
+    case "none": {
+      const window = health.kind === "running" ? health.durationMs : NO_GATE_WINDOW_MS;
+      const outcome = await runningFor(alive, window, clock, options.signal);
+      return outcome.ok
+        ? outcome
+        : { ok: false, message: `${outcome.message}${await logExcerpt(engine, containerId)}` };
+    }
   }
   const result = await poll(check, {
     ...pollOptions,
@@ -76,27 +82,26 @@ export async function waitHealthy(options: {
 
 /** Passes when the container is still running after `durationMs`; fails as soon as it exits. */
 async function runningFor(
-  engine: Engine,
-  containerId: string,
+  alive: Check,
   durationMs: number,
   clock: Clock,
   signal?: AbortSignal,
 ): Promise<GateOutcome> {
   const result = await poll(
     {
-      target: `container ${containerId.slice(0, 12)}`,
+      target: alive.target,
       attempt: async (attemptSignal) => {
-        const state = await stillRunning(engine, containerId).attempt(attemptSignal);
+        const state = await alive.attempt(attemptSignal);
         return state.ok ? { ok: false, detail: "still running" } : state;
       },
     },
     { intervalMs: Math.min(RUNNING_POLL_MS, durationMs), timeoutMs: durationMs, clock, signal },
   );
   if (result.ok || !result.fatal) return { ok: true, detail: `still running after ${durationMs} ms` };
-  return { ok: false, message: `${result.detail}${await logExcerpt(engine, containerId)}` };
+  return { ok: false, message: result.detail };
 }
 
-function stillRunning(engine: Engine, containerId: string): Check {
+function stillRunning(engine: Engine, containerId: string, knownRestarts: number): Check {
   return {
     target: `container ${containerId.slice(0, 12)}`,
     async attempt(): Promise<CheckResult> {

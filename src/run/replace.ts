@@ -145,6 +145,7 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
         engine,
         containerId: previous.id,
         service: ctx.inputs.service,
+        knownRestarts: previous.restartCount,
         httpDispatcher: ctx.httpDispatcher,
         clock: ctx.clock,
       }).catch((error: unknown) => ({ ok: false as const, message: errorMessage(error) }));

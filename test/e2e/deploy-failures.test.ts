@@ -93,6 +93,9 @@ describe("a run with failures", () => {
     expect(status.state).toBe("failed");
     expect(["health", "deploy"]).toContain(status.error?.phase);
     expect(status.error?.message).toMatch(/exit|crash/i);
+    // Found when the container exited (under a restart policy: when it first restarted), not by waiting out the
+    // 20 s health timeout.
+    expect(status.duration_ms).toBeLessThan(15_000);
   });
 
   it("reports a health endpoint answering 404, naming the status", async () => {

@@ -116,14 +116,17 @@ export function httpService(marker: string, dockerfileExtra: string[] = []): Fil
   };
 }
 
-/** Its build fails: a step echoes a line, then exits 3. */
+/**
+ * Its build fails: the first step echoes a line, then exits 3. (First, so that the failed build commits no
+ * intermediate image that would be left dangling.)
+ */
 export function failingBuildService(marker: string): Files {
   return {
     ...httpService(marker),
     Dockerfile: [
       "FROM busybox:latest",
-      "COPY www/ /www/",
       `RUN echo "building ${marker}, about to fail" && exit 3`,
+      "COPY www/ /www/",
       HTTPD_CMD,
       "",
     ].join("\n"),
