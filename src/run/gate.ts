@@ -107,8 +107,20 @@ function stillRunning(engine: Engine, containerId: string, knownRestarts: number
     async attempt(): Promise<CheckResult> {
       const state = await engine.inspectContainer(containerId);
       if (!state) return { ok: false, fatal: true, detail: "the container disappeared" };
-      if (!state.running)
-        return { ok: false, fatal: true, detail: `the container exited with code ${state.exitCode}` };
+      if (!state.running || state.restarting || state.restartCount > knownRestarts) {
+        // Under a restart policy a crashed container is started again at once and looks running between
+        // crashes: any restart during the gate is a crash.
+        if (!state.running) {
+          return { ok: false, fatal: true, detail: `the container exited with code ${state.exitCode}` };
+        }
+        const restarts = Math.max(1, state.restartCount - knownRestarts);
+        const code = state.restarting ? ` with code ${state.exitCode}` : "";
+        return {
+          ok: false,
+          fatal: true,
+          detail: `the container exited${code} and was restarted by its restart policy (${restarts} time(s)): it crashes`,
+        };
+      }
       return { ok: true, detail: "running" };
     },
   };

@@ -103,12 +103,14 @@ export async function connectSsh(host: HostSpec, options: SshOptions = {}): Prom
   client.on("error", (error: Error) => {
     lastError = describeConnectError(error, { ...ssh, readyTimeoutMs: settings.readyTimeoutMs, tried });
   });
+  const lost = () => {
+    const why = closing ? "the connection was closed" : `connection lost${lastError ? ` (${lastError})` : ""}`;
+    channels.lose(fail(why));
+  };
+  client.on("end", lost);
   client.on("close", () => {
     closed = true;
-    const why = closing
-      ? "the connection was closed"
-      : `connection lost${lastError ? ` (${lastError})` : ""}`;
-    channels.lose(fail(why));
+    lost();
   });
 
   const agent = new DockerChannelAgent(() => channels.openDocker(), limiter, settings.callTimeoutMs);

@@ -19,6 +19,9 @@ export function describeConnectError(
     case "ECONNRESET":
       return `sshd reset the connection${closedHint()}`;
   }
+  if (error.message === "Keepalive timeout") {
+    return "the host stopped answering keepalives (the network or the host went away)";
+  }
   if (level === "client-timeout") {
     return `no SSH handshake within ${context.readyTimeoutMs / 1000} s (is ${context.host}:${context.port} an sshd, and reachable?)`;
   }

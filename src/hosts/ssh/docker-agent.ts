@@ -1,4 +1,10 @@
-import { Agent, type AgentOptions, type ClientRequest, type ClientRequestArgs } from "node:http";
+import {
+  Agent,
+  type AgentOptions,
+  type ClientRequest,
+  type ClientRequestArgs,
+  type IncomingMessage,
+} from "node:http";
 import type { Duplex } from "node:stream";
 import type { ChannelLimiter } from "./limiter.js";
 
@@ -86,6 +92,7 @@ export class DockerChannelAgent extends ChannelAgent {
   }
 
   addRequest(req: ClientRequest, options: ClientRequestArgs): void {
+    req.once("response", (response) => explainAbort(req, response));
     if (isLongLived(req.path)) {
       baseAddRequest.call(this.#streams, req, options);
       return;
@@ -105,4 +112,16 @@ export class DockerChannelAgent extends ChannelAgent {
     this.#streams.destroy();
     super.destroy();
   }
+}
+
+/**
+ * node:http ends a response cut short by its socket with a bare "aborted". When the channel under it was
+ * destroyed with a reason (the SSH connection was lost), the response fails with that reason instead.
+ */
+function explainAbort(req: ClientRequest, response: IncomingMessage): void {
+  const destroy = response.destroy.bind(response);
+  response.destroy = (error?: Error) => {
+    const reason = (req.socket as (Duplex & { errored?: Error | null }) | null)?.errored;
+    return destroy(error?.message === "aborted" && reason ? reason : error);
+  };
 }
