@@ -128,15 +128,44 @@ export class RepoCache {
   }
 }
 
+/**
+ * What git may see of the caller's environment. An allowlist, not process.env: simple-git refuses to run with
+ * variables that can execute programs (EDITOR, PAGER, GIT_ASKPASS… — npm sets EDITOR for every script), and
+ * git needs none of them here.
+ */
+const PASSED_ENV = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LANG",
+  "LC_ALL",
+  "TMPDIR",
+  "SSH_AUTH_SOCK",
+  "XDG_CONFIG_HOME",
+  "GIT_SSL_CAINFO",
+  "SSL_CERT_FILE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+];
+
+export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const passed = PASSED_ENV.flatMap((name) => {
+    const value = env[name];
+    return value === undefined ? [] : [[name, value] as const];
+  });
+  return { ...Object.fromEntries(passed), ...GIT_ENV };
+}
+
 function gitAt(dir: string, signal?: AbortSignal): SimpleGit {
   return simpleGit({
     baseDir: dir,
     unsafe: { allowUnsafeSshCommand: true },
     ...(signal ? { abort: signal } : {}),
-  }).env({
-    ...process.env,
-    ...GIT_ENV,
-  });
+  }).env(gitEnv(process.env));
 }
 
 /** `git archive <tree>` streamed straight into a folder: no work tree, no checkout lock. */

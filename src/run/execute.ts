@@ -1,4 +1,3 @@
-import pLimit from "p-limit";
 import { errorMessage } from "../errors.js";
 import type { RepoCache } from "../git/repo-cache.js";
 import type { Clock } from "../health/clock.js";
@@ -7,6 +6,7 @@ import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { deployTarget } from "./deploy-target.js";
 import type { EventSink, HealthGate, StatusRecord } from "./events.js";
 import { RunRepos } from "./run-repos.js";
+import { schedule } from "./scheduler.js";
 import { TargetTracker } from "./tracker.js";
 
 export interface RunDeps {
@@ -17,8 +17,6 @@ export interface RunDeps {
   sink: EventSink;
   signal?: AbortSignal;
 }
-
-const HEALTHY: ReadonlyArray<StatusRecord["state"]> = ["succeeded", "unchanged"];
 
 /**
  * Runs every target of the plan concurrently (at most `concurrency` in flight, at most `max_builds` builds per
@@ -39,76 +37,36 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   );
   for (const tracker of trackers.values()) tracker.enter("pending");
 
-  const outcomes = new Map(plan.targets.map((target) => [target.ref.key, deferred<StatusRecord>()]));
-  const inFlight = pLimit(Math.max(1, plan.options.concurrency));
   const repos = new RunRepos(deps.repoCache, deps.signal);
-  let firstFailure: string | null = null;
-
-  const dependenciesReady = async (target: TargetPlan): Promise<string | null> => {
-    for (const key of target.waitsFor) {
-      const outcome = await (outcomes.get(key) as Deferred<StatusRecord>).promise;
-      if (!HEALTHY.includes(outcome.state)) return `dependency ${key} ended ${outcome.state}`;
-    }
-    return null;
-  };
-
-  const runTarget = async (target: TargetPlan): Promise<StatusRecord> => {
-    const tracker = trackers.get(target.ref.key) as TargetTracker;
-    if (deps.signal?.aborted) return tracker.fail("failed", "interrupted", "interrupted before it started");
-    if (plan.options.failFast && firstFailure) {
-      return tracker.finish("skipped", { reason: `--fail-fast: ${firstFailure} failed` });
-    }
-    const result = await deployTarget({
-      plan,
-      target,
-      tracker,
-      repos,
-      connection: () => deps.hosts.connection(target.host),
-      buildSlot: (work) => deps.hosts.buildSlot(target.host, work),
-      dependenciesReady: () => dependenciesReady(target),
-      clock: deps.clock,
-      signal: deps.signal,
-    });
-    if (!HEALTHY.includes(result.state) && result.state !== "skipped") firstFailure ??= target.ref.key;
-    return result;
-  };
-
-  // Targets are in dependency order and p-limit is FIFO, so a dependency always holds a slot before its
-  // dependents: a dependent waiting for it can never starve it of a slot.
-  const results = await Promise.all(
-    plan.targets.map((target) =>
-      inFlight(async () => {
-        const outcome = outcomes.get(target.ref.key) as Deferred<StatusRecord>;
-        try {
-          const result = await runTarget(target);
-          outcome.resolve(result);
-          return result;
-        } catch (error) {
-          // deployTarget reports its own failures; this is a bug guard so dependents never wait forever.
-          const tracker = trackers.get(target.ref.key) as TargetTracker;
-          const result = tracker.fail("failed", "deploy", `internal error: ${errorMessage(error)}`);
-          outcome.resolve(result);
-          return result;
-        }
-      }),
-    ),
+  const trackerOf = (target: TargetPlan) => trackers.get(target.ref.key) as TargetTracker;
+  const items = plan.targets.map((target) => ({ ...target, key: target.ref.key }));
+  return schedule(
+    items,
+    {
+      run: (target, dependenciesReady) =>
+        deployTarget({
+          plan,
+          target,
+          tracker: trackerOf(target),
+          repos,
+          connection: () => deps.hosts.connection(target.host),
+          buildSlot: (work) => deps.hosts.buildSlot(target.host, work),
+          dependenciesReady,
+          clock: deps.clock,
+          signal: deps.signal,
+        }),
+      notStarted: (target, why) =>
+        why.kind === "interrupted"
+          ? trackerOf(target).fail("failed", "interrupted", "interrupted before it started")
+          : trackerOf(target).finish("skipped", { reason: `--fail-fast: ${why.failed} failed` }),
+      // deployTarget reports its own failures; this guards against a bug leaving the target without an end.
+      crashed: (target, error) =>
+        trackerOf(target).fail("failed", "deploy", `internal error: ${errorMessage(error)}`),
+    },
+    { concurrency: plan.options.concurrency, failFast: plan.options.failFast, signal: deps.signal },
   );
-  return results;
 }
 
 function gateOf(target: TargetPlan): HealthGate {
   return target.service.health.kind;
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
 }

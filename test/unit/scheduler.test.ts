@@ -1,0 +1,161 @@
+import { describe, expect, it } from "vitest";
+import type { ServiceState } from "../../src/run/events.js";
+import { schedule } from "../../src/run/scheduler.js";
+
+interface Item {
+  key: string;
+  waitsFor: string[];
+  /** How the fake step ends. */
+  ends: ServiceState | "throw";
+}
+
+interface Result {
+  key: string;
+  state: ServiceState;
+  reason?: string;
+}
+
+/** Fake steps that record the order of events and how many run at once; each yields to let others interleave. */
+function harness(items: Item[]) {
+  const events: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  const hooks = {
+    async run(item: Item, dependenciesReady: () => Promise<string | null>): Promise<Result> {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        events.push(`build ${item.key}`);
+        await tick();
+        const blocked = await dependenciesReady();
+        if (blocked) return { key: item.key, state: "skipped", reason: blocked };
+        events.push(`start ${item.key}`);
+        await tick();
+        if (item.ends === "throw") throw new Error("bug");
+        events.push(`${item.ends} ${item.key}`);
+        return { key: item.key, state: item.ends };
+      } finally {
+        inFlight -= 1;
+      }
+    },
+    notStarted: (item: Item, why: { kind: "interrupted" } | { kind: "fail-fast"; failed: string }): Result =>
+      why.kind === "interrupted"
+        ? { key: item.key, state: "failed", reason: "interrupted" }
+        : { key: item.key, state: "skipped", reason: `fail-fast after ${why.failed}` },
+    crashed: (item: Item, error: unknown): Result => ({
+      key: item.key,
+      state: "failed",
+      reason: (error as Error).message,
+    }),
+  };
+  return { events, hooks, maxInFlight: () => maxInFlight };
+}
+
+const item = (key: string, waitsFor: string[] = [], ends: Item["ends"] = "succeeded"): Item => ({
+  key,
+  waitsFor,
+  ends,
+});
+
+describe("schedule", () => {
+  it("builds everything at once but starts a dependent only after its dependency succeeded", async () => {
+    const items = [item("db"), item("api", ["db"]), item("web", ["api"])];
+    const { events, hooks } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
+    expect(results.map((result) => result.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(events.slice(0, 3)).toEqual(["build db", "build api", "build web"]);
+    expect(events.indexOf("start api")).toBeGreaterThan(events.indexOf("succeeded db"));
+    expect(events.indexOf("start web")).toBeGreaterThan(events.indexOf("succeeded api"));
+  });
+
+  it("never runs more than `concurrency` items at once, and a chain still completes with one slot", async () => {
+    const items = [item("a"), item("b", ["a"]), item("c", ["b"]), item("d"), item("e")];
+    const { hooks, maxInFlight } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 1, failFast: false });
+    expect(results.every((result) => result.state === "succeeded")).toBe(true);
+    expect(maxInFlight()).toBe(1);
+
+    const wide = harness(items);
+    await schedule(items, wide.hooks, { concurrency: 2, failFast: false });
+    expect(wide.maxInFlight()).toBe(2);
+  });
+
+  it("skips the dependents of a failure, transitively, and nothing else", async () => {
+    const items = [item("db", [], "failed"), item("api", ["db"]), item("web", ["api"]), item("worker")];
+    const { hooks } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
+    expect(results).toEqual([
+      { key: "db", state: "failed" },
+      { key: "api", state: "skipped", reason: "dependency db ended failed" },
+      { key: "web", state: "skipped", reason: "dependency api ended skipped" },
+      { key: "worker", state: "succeeded" },
+    ]);
+  });
+
+  it("counts rolled_back as a failed dependency and unchanged as a good one", async () => {
+    const items = [
+      item("a", [], "rolled_back"),
+      item("b", [], "unchanged"),
+      item("c", ["a"]),
+      item("d", ["b"]),
+    ];
+    const { hooks } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
+    expect(results.map((result) => result.state)).toEqual([
+      "rolled_back",
+      "unchanged",
+      "skipped",
+      "succeeded",
+    ]);
+  });
+
+  it("with fail-fast starts nothing after the first failure", async () => {
+    const items = [item("a", [], "failed"), item("b"), item("c")];
+    const { hooks, events } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 1, failFast: true });
+    expect(results.map((result) => [result.state, result.reason])).toEqual([
+      ["failed", undefined],
+      ["skipped", "fail-fast after a"],
+      ["skipped", "fail-fast after a"],
+    ]);
+    expect(events).toEqual(["build a", "start a", "failed a"]);
+  });
+
+  it("lets work in flight finish under fail-fast", async () => {
+    const items = [item("a", [], "failed"), item("b")];
+    const { hooks } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 2, failFast: true });
+    expect(results.map((result) => result.state)).toEqual(["failed", "succeeded"]);
+  });
+
+  it("starts nothing once interrupted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const items = [item("a"), item("b")];
+    const { hooks, events } = harness(items);
+    const results = await schedule(items, hooks, {
+      concurrency: 2,
+      failFast: false,
+      signal: controller.signal,
+    });
+    expect(results.map((result) => result.reason)).toEqual(["interrupted", "interrupted"]);
+    expect(events).toEqual([]);
+  });
+
+  it("turns a throwing step into a failure, so its dependents are skipped instead of waiting forever", async () => {
+    const items = [item("a", [], "throw"), item("b", ["a"])];
+    const { hooks } = harness(items);
+    const results = await schedule(items, hooks, { concurrency: 2, failFast: false });
+    expect(results).toEqual([
+      { key: "a", state: "failed", reason: "bug" },
+      { key: "b", state: "skipped", reason: "dependency a ended failed" },
+    ]);
+  });
+
+  it("does not wait for a dependency that is not part of the run", async () => {
+    const items = [item("api", ["db"])];
+    const { hooks } = harness(items);
+    expect((await schedule(items, hooks, { concurrency: 1, failFast: false }))[0]?.state).toBe("succeeded");
+  });
+});
