@@ -37,6 +37,12 @@ step() {
 
 step npx --no-install tsc --noEmit
 step npx --no-install biome check .
-step npx --no-install vitest run "$@"
+results=$(mktemp --suffix=.json)
+step npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
+# One plain closing line, counted over unit and end-to-end tests alike.
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);' "$results" ||
+  echo "test: vitest wrote no results" >&2
+rm -f "$results"
 
 exit "$status"

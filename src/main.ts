@@ -36,6 +36,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .command(rollbackCommand(io, argv, setExit))
     .command(unlockCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))
+    .completion("completion", "Print a bash/zsh completion script (deploy completion >> ~/.bashrc)")
     .strict()
     .help()
     .alias("help", "h")
