@@ -36,7 +36,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .command(rollbackCommand(io, argv, setExit))
     .command(unlockCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))
-    .completion("completion", "Print a bash/zsh completion script (deploy completion >> ~/.bashrc)")
+    // yargs' own `completion` command also runs the default (deploy) command: show the script from a command
+    // of our own instead, and keep yargs' completion only for the shell's `--get-yargs-completions` calls.
+    .completion("__completion", false)
+    .command("completion", "Print a bash/zsh completion script (deploy completion >> ~/.bashrc)", {}, () => {
+      parser.showCompletionScript();
+    })
     .strict()
     .help()
     .alias("help", "h")
