@@ -5,7 +5,7 @@ export type Action = "unchanged" | "build" | "reuse-image" | "recreate";
 
 export interface Observed {
   /** Labels and state of the service's current container; null when there is none. */
-  current: { running: boolean; image: string; labels: Record<string, string> } | null;
+  current: { running: boolean; exitCode: number; image: string; labels: Record<string, string> } | null;
   /** Labels of the image already tagged for the wanted commit, or null when there is none. */
   existingImage: Record<string, string> | null;
 }
@@ -15,6 +15,8 @@ export interface Wanted {
   buildHash: string;
   configHash: string;
   force: boolean;
+  /** A job has done its work when its container exited 0; a service must be running. */
+  kind?: "service" | "job";
 }
 
 export interface Decision {
@@ -38,13 +40,18 @@ export function decide(observed: Observed, wanted: Wanted): Decision {
   const sameConfig = current.labels[LABEL.configHash] === wanted.configHash;
   // With the same build inputs and the image at hand, only the container is made anew.
   const imageAction: Action = imageReusable ? (sameBuild ? "recreate" : "reuse-image") : "build";
-  if (!current.running) return { action: imageAction, reason: "the container is not running" };
+  const done = wanted.kind === "job" ? !current.running && current.exitCode === 0 : current.running;
+  if (!done) {
+    const reason =
+      wanted.kind === "job" ? "its last run did not complete with exit 0" : "the container is not running";
+    return { action: imageAction, reason };
+  }
   if (sameBuild && sameConfig) {
     return {
       action: "unchanged",
       reason:
         runningCommit === wanted.commit
-          ? `already runs ${short(runningCommit)} with this configuration`
+          ? `already ${wanted.kind === "job" ? "ran" : "runs"} ${short(runningCommit)} with this configuration`
           : `the build context of ${short(wanted.commit)} is identical to the running ${short(runningCommit)}`,
     };
   }

@@ -71,6 +71,7 @@ async function previewTarget(plan: DeployPlan, target: TargetPlan, hosts: HostPo
       buildHash: buildHash({ service, contextTree: revision.contextTree }),
       configHash: configHash(service),
       force: plan.options.forceRebuild,
+      kind: service.kind,
     },
   );
   return {

@@ -8,6 +8,7 @@ import { asideNamePrefix, containerName, imageTag, LABEL } from "../labels.js";
 import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { StatusRecord } from "./events.js";
+import { runJob } from "./job.js";
 import { pruneImages } from "./prune.js";
 import { replaceContainer } from "./replace.js";
 import type { RunRepos } from "./run-repos.js";
@@ -71,6 +72,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         buildHash: source.buildHash,
         configHash: configHash(service),
         force: plan.options.forceRebuild,
+        kind: service.kind,
       },
     );
     tracker.log("deploy", `${decision.action}: ${decision.reason}`);
@@ -96,7 +98,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     if (blocked) return tracker.finish("skipped", { reason: blocked });
     deps.signal?.throwIfAborted();
 
-    const result = await replaceContainer(
+    const result = await (service.kind === "job" ? runJob : replaceContainer)(
       {
         engine,
         httpDispatcher: connection.httpDispatcher,

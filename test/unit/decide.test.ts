@@ -10,6 +10,7 @@ function container(
 ): Observed["current"] {
   return {
     running,
+    exitCode: 0,
     image: `shop/api:${labels.commit.slice(0, 12)}`,
     labels: {
       [LABEL.commit]: labels.commit,
@@ -80,6 +81,27 @@ describe("decide", () => {
       { current: sameEverything, existingImage: imageForCommit },
       { force: true },
       { action: "build", reason: "--force-rebuild" },
+    ],
+    [
+      "a job that completed with these inputs",
+      {
+        current: container({ commit: "c2c2c2c2c2c2c2", build: "b2", config: "k1" }, false),
+        existingImage: imageForCommit,
+      },
+      { kind: "job" },
+      { action: "unchanged", reason: "already ran c2c2c2c2c2c2 with this configuration" },
+    ],
+    [
+      "a job whose last run failed",
+      {
+        current: {
+          ...(container({ commit: "c2c2c2c2c2c2c2", build: "b2", config: "k1" }, false) as object),
+          exitCode: 2,
+        } as Observed["current"],
+        existingImage: imageForCommit,
+      },
+      { kind: "job" },
+      { action: "recreate", reason: "its last run did not complete with exit 0" },
     ],
   ])("%s", (_name, observed, overrides, expected) => {
     expect(decide(observed, { ...wanted, ...overrides })).toEqual(expected);

@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
 import { ExecSocket } from "./exec-socket.js";
 import type { ChannelLimiter } from "./limiter.js";
@@ -102,12 +102,18 @@ export class SshChannels {
     }
   }
 
+  /** Why the connection is gone, once it is. */
+  get lostReason(): Error | null {
+    return this.#lost;
+  }
+
   /** The connection is gone: every open channel fails with `error`, and so does every later one. */
   lose(error: Error): void {
     if (this.#lost) return;
     this.#lost = error;
     this.limiter.fail(error);
-    for (const channel of this.#open) channel.destroy(error);
+    // ssh2's own Channel#destroy() is a graceful close that drops the error: fail the stream itself.
+    for (const channel of this.#open) Duplex.prototype.destroy.call(channel, error);
   }
 
   async #withSlot(open: () => Promise<Duplex>, attempt = 1): Promise<Duplex> {

@@ -100,20 +100,30 @@ export async function connectSsh(host: HostSpec, options: SshOptions = {}): Prom
   let lastError: string | null = null;
   let closing = false;
   let closed = false;
-  client.on("error", (error: Error) => {
-    lastError = describeConnectError(error, { ...ssh, readyTimeoutMs: settings.readyTimeoutMs, tried });
-  });
+
   const lost = () => {
-    const why = closing ? "the connection was closed" : `connection lost${lastError ? ` (${lastError})` : ""}`;
+    const why = closing
+      ? "the connection was closed"
+      : `connection lost${lastError ? ` (${lastError})` : ""}`;
     channels.lose(fail(why));
   };
   client.on("end", lost);
+  // After the handshake every ssh2 error (keepalive timeout, reset, protocol error) ends the connection.
+  client.on("error", (error: Error) => {
+    lastError = describeConnectError(error, { ...ssh, readyTimeoutMs: settings.readyTimeoutMs, tried });
+    lost();
+  });
   client.on("close", () => {
     closed = true;
     lost();
   });
 
-  const agent = new DockerChannelAgent(() => channels.openDocker(), limiter, settings.callTimeoutMs);
+  const agent = new DockerChannelAgent(
+    () => channels.openDocker(),
+    limiter,
+    () => channels.lostReason,
+    settings.callTimeoutMs,
+  );
   // dockerode hands `agent` to docker-modem, which gives it to every http.request (its types omit it).
   const dockerOptions = { protocol: "http", host: "docker", port: 80, agent } as Dockerode.DockerOptions;
   const engine = new Engine(new Dockerode(dockerOptions));

@@ -84,6 +84,7 @@ export class DockerChannelAgent extends ChannelAgent {
   constructor(
     open: () => Promise<Duplex>,
     limiter: ChannelLimiter,
+    private readonly lostReason: () => Error | null,
     private readonly callTimeoutMs = CALL_TIMEOUT_MS,
     options: AgentOptions = {},
   ) {
@@ -92,7 +93,9 @@ export class DockerChannelAgent extends ChannelAgent {
   }
 
   addRequest(req: ClientRequest, options: ClientRequestArgs): void {
-    req.once("response", (response) => explainAbort(req, response));
+    req.once("response", (response: IncomingMessage) =>
+      explainAbort(req, response, () => this.lostReason()?.message ?? "the SSH channel closed"),
+    );
     if (isLongLived(req.path)) {
       baseAddRequest.call(this.#streams, req, options);
       return;
@@ -115,13 +118,16 @@ export class DockerChannelAgent extends ChannelAgent {
 }
 
 /**
- * node:http ends a response cut short by its socket with a bare "aborted". When the channel under it was
- * destroyed with a reason (the SSH connection was lost), the response fails with that reason instead.
+ * node:http ends a response cut short by its socket with a bare "aborted". Say what was cut short, and why when
+ * it is known (the SSH connection was lost).
  */
-function explainAbort(req: ClientRequest, response: IncomingMessage): void {
+function explainAbort(req: ClientRequest, response: IncomingMessage, why: () => string): void {
   const destroy = response.destroy.bind(response);
   response.destroy = (error?: Error) => {
-    const reason = (req.socket as (Duplex & { errored?: Error | null }) | null)?.errored;
-    return destroy(error?.message === "aborted" && reason ? reason : error);
+    if (error?.message !== "aborted") return destroy(error);
+    const cutShort = new Error(`the answer to ${req.method} ${req.path} was cut short: ${why()}`, {
+      cause: error,
+    });
+    return destroy(cutShort);
   };
 }
