@@ -11,6 +11,8 @@ export const LABEL = {
   /** Hash of the build inputs (context tree, Dockerfile, target, build args): equal = the image can be reused. */
   buildHash: "io.deploy.build-hash",
   healthGate: "io.deploy.health-gate",
+  /** The URL the container's HTTP gate probed: a rollback re-checks the old container where it answered. */
+  healthUrl: "io.deploy.health-url",
 } as const;
 
 /** `<project>-<service>`: the container's name on every host it runs on. */

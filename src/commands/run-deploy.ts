@@ -8,7 +8,7 @@ import { currentHolder } from "../lock/holder.js";
 import { acquireProjectLock } from "../lock/project-lock.js";
 import type { HostSpec, Manifest } from "../manifest/types.js";
 import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
-import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
+import { pruneRunSummaries } from "../report/housekeeping.js";
 import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify } from "../report/notify.js";
 import { createRedactor, redactDeep } from "../report/redact.js";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type Dockerode from "dockerode";
+import { healthUrl } from "../health/url.js";
 import { containerName, LABEL } from "../labels.js";
 import type { PortMapping, ServiceSpec } from "../manifest/types.js";
 import { revealAll } from "../secret.js";
@@ -100,7 +101,8 @@ export function containerCreateOptions(
       [LABEL.runId]: inputs.runId,
       [LABEL.configHash]: configHash(service),
       [LABEL.buildHash]: inputs.buildHash,
-      [LABEL.healthGate]: service.health.kind === "none" ? "none" : service.health.kind,
+      [LABEL.healthGate]: service.health.kind,
+      ...(service.health.kind === "http" ? { [LABEL.healthUrl]: healthUrl(service, service.health) } : {}),
     },
     ExposedPorts: Object.fromEntries(service.ports.map((port) => [portKey(port), {}])),
     HostConfig: {

@@ -28,7 +28,7 @@ export function renderMetrics(
     if (SUCCESS_STATES.has(service.state)) successes.set(keyOf(service.service, service.host), finished);
   }
   const labels = (service: Pick<ServiceSummary, "service" | "host">) =>
-    `project="${escape(project)}",service="${escape(service.service)}",host="${escape(service.host)}"`;
+    `project="${escapeLabel(project)}",service="${escapeLabel(service.service)}",host="${escapeLabel(service.host)}"`;
   const lines: string[] = [
     `# HELP ${PREFIX}_last_run_success 1 when the service's last deploy ended succeeded or unchanged, else 0.`,
     `# TYPE ${PREFIX}_last_run_success gauge`,
@@ -54,7 +54,7 @@ export function renderMetrics(
     }),
     `# HELP ${PREFIX}_run_exit_code Exit code of the last deploy run.`,
     `# TYPE ${PREFIX}_run_exit_code gauge`,
-    `${PREFIX}_run_exit_code{project="${escape(project)}"} ${summary.exit_code}`,
+    `${PREFIX}_run_exit_code{project="${escapeLabel(project)}"} ${summary.exit_code}`,
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -67,7 +67,7 @@ export function parseLastSuccess(text: string): Map<string, number> {
     const service = /service="((?:[^"\\]|\\.)*)"/.exec(labelText)?.[1];
     const host = /host="((?:[^"\\]|\\.)*)"/.exec(labelText)?.[1];
     if (service !== undefined && host !== undefined)
-      found.set(keyOf(unescape(service), unescape(host)), Number(value));
+      found.set(keyOf(unescapeLabel(service), unescapeLabel(host)), Number(value));
   }
   return found;
 }
@@ -76,10 +76,10 @@ function keyOf(service: string, host: string): string {
   return `${service}\0${host}`;
 }
 
-function escape(value: string): string {
+function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-function unescape(value: string): string {
+function unescapeLabel(value: string): string {
   return value.replace(/\\(.)/g, (_match, char: string) => (char === "n" ? "\n" : char));
 }

@@ -3,24 +3,14 @@ import type { Engine } from "../docker/engine.js";
 import type { Clock } from "../health/clock.js";
 import { httpCheck } from "../health/http-check.js";
 import { type Check, type CheckResult, poll } from "../health/poll.js";
-import type { HealthSpec, ServiceSpec } from "../manifest/types.js";
+import { healthUrl } from "../health/url.js";
+import type { ServiceSpec } from "../manifest/types.js";
 
 /** How long a gate-less (`health: false`) container must keep running before it counts as started. */
 export const NO_GATE_WINDOW_MS = 2000;
 const RUNNING_POLL_MS = 500;
 
 export type GateOutcome = { ok: true; detail: string } | { ok: false; message: string };
-
-/** The URL a service's HTTP health gate probes, as seen from the target host. */
-export function healthUrl(service: ServiceSpec, health: Extract<HealthSpec, { kind: "http" }>): string {
-  if (health.url) return health.url;
-  const published = health.port
-    ? service.ports.find((port) => port.hostPort === health.port)
-    : service.ports.find((port) => port.protocol === "tcp");
-  const port = health.port ?? published?.hostPort;
-  const address = published?.hostIp && published.hostIp !== "0.0.0.0" ? published.hostIp : "127.0.0.1";
-  return `http://${address.includes(":") ? `[${address}]` : address}:${port}${health.path ?? "/"}`;
-}
 
 /**
  * Waits until a freshly started container passes its service's gate. Every attempt also checks that the

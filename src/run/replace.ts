@@ -5,8 +5,9 @@ import { containerCreateOptions } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { Clock } from "../health/clock.js";
 import { asideNamePrefix, containerName, LABEL } from "../labels.js";
+import type { ServiceSpec } from "../manifest/types.js";
 import type { StatusRecord } from "./events.js";
-import { waitHealthy } from "./gate.js";
+import { NO_GATE_WINDOW_MS, waitHealthy } from "./gate.js";
 import type { TargetTracker } from "./tracker.js";
 
 export interface ReplaceContext {
@@ -144,7 +145,7 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
     : await waitHealthy({
         engine,
         containerId: previous.id,
-        service: ctx.inputs.service,
+        service: asPreviouslyDeployed(ctx.inputs.service, previous),
         knownRestarts: previous.restartCount,
         httpDispatcher: ctx.httpDispatcher,
         clock: ctx.clock,
@@ -160,4 +161,17 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
     live_commit: previous.labels[LABEL.commit] ?? null,
     downtime_ms: downtime,
   });
+}
+
+/**
+ * The gate the previous container is re-checked with: the one it passed when it was deployed. The rejected
+ * configuration may have moved the port or the path, so an HTTP gate probes the URL recorded on the old
+ * container; without that record, the re-check is only that it keeps running.
+ */
+function asPreviouslyDeployed(service: ServiceSpec, previous: ContainerState): ServiceSpec {
+  if (service.health.kind !== "http") return service;
+  const url = previous.labels[LABEL.healthUrl];
+  if (!url) return { ...service, health: { kind: "running", durationMs: NO_GATE_WINDOW_MS } };
+  const { path: _path, port: _port, ...rest } = service.health;
+  return { ...service, health: { ...rest, url } };
 }

@@ -48,6 +48,7 @@ describe("containerCreateOptions", () => {
         "io.deploy.config-hash": configHash(service),
         "io.deploy.build-hash": "bh",
         "io.deploy.health-gate": "http",
+        "io.deploy.health-url": "http://127.0.0.1:3000/health",
       },
       ExposedPorts: { "8080/tcp": {}, "53/udp": {} },
       HostConfig: {

@@ -16,7 +16,7 @@ interface Result {
 }
 
 /** Fake steps that record the order of events and how many run at once; each yields to let others interleave. */
-function harness(items: Item[]) {
+function harness() {
   const events: string[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -61,7 +61,7 @@ const item = (key: string, waitsFor: string[] = [], ends: Item["ends"] = "succee
 describe("schedule", () => {
   it("builds everything at once but starts a dependent only after its dependency succeeded", async () => {
     const items = [item("db"), item("api", ["db"]), item("web", ["api"])];
-    const { events, hooks } = harness(items);
+    const { events, hooks } = harness();
     const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
     expect(results.map((result) => result.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
     expect(events.slice(0, 3)).toEqual(["build db", "build api", "build web"]);
@@ -71,19 +71,19 @@ describe("schedule", () => {
 
   it("never runs more than `concurrency` items at once, and a chain still completes with one slot", async () => {
     const items = [item("a"), item("b", ["a"]), item("c", ["b"]), item("d"), item("e")];
-    const { hooks, maxInFlight } = harness(items);
+    const { hooks, maxInFlight } = harness();
     const results = await schedule(items, hooks, { concurrency: 1, failFast: false });
     expect(results.every((result) => result.state === "succeeded")).toBe(true);
     expect(maxInFlight()).toBe(1);
 
-    const wide = harness(items);
+    const wide = harness();
     await schedule(items, wide.hooks, { concurrency: 2, failFast: false });
     expect(wide.maxInFlight()).toBe(2);
   });
 
   it("skips the dependents of a failure, transitively, and nothing else", async () => {
     const items = [item("db", [], "failed"), item("api", ["db"]), item("web", ["api"]), item("worker")];
-    const { hooks } = harness(items);
+    const { hooks } = harness();
     const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
     expect(results).toEqual([
       { key: "db", state: "failed" },
@@ -100,7 +100,7 @@ describe("schedule", () => {
       item("c", ["a"]),
       item("d", ["b"]),
     ];
-    const { hooks } = harness(items);
+    const { hooks } = harness();
     const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
     expect(results.map((result) => result.state)).toEqual([
       "rolled_back",
@@ -112,7 +112,7 @@ describe("schedule", () => {
 
   it("with fail-fast starts nothing after the first failure", async () => {
     const items = [item("a", [], "failed"), item("b"), item("c")];
-    const { hooks, events } = harness(items);
+    const { hooks, events } = harness();
     const results = await schedule(items, hooks, { concurrency: 1, failFast: true });
     expect(results.map((result) => [result.state, result.reason])).toEqual([
       ["failed", undefined],
@@ -124,7 +124,7 @@ describe("schedule", () => {
 
   it("lets work in flight finish under fail-fast", async () => {
     const items = [item("a", [], "failed"), item("b")];
-    const { hooks } = harness(items);
+    const { hooks } = harness();
     const results = await schedule(items, hooks, { concurrency: 2, failFast: true });
     expect(results.map((result) => result.state)).toEqual(["failed", "succeeded"]);
   });
@@ -133,7 +133,7 @@ describe("schedule", () => {
     const controller = new AbortController();
     controller.abort();
     const items = [item("a"), item("b")];
-    const { hooks, events } = harness(items);
+    const { hooks, events } = harness();
     const results = await schedule(items, hooks, {
       concurrency: 2,
       failFast: false,
@@ -145,7 +145,7 @@ describe("schedule", () => {
 
   it("turns a throwing step into a failure, so its dependents are skipped instead of waiting forever", async () => {
     const items = [item("a", [], "throw"), item("b", ["a"])];
-    const { hooks } = harness(items);
+    const { hooks } = harness();
     const results = await schedule(items, hooks, { concurrency: 2, failFast: false });
     expect(results).toEqual([
       { key: "a", state: "failed", reason: "bug" },
@@ -155,7 +155,7 @@ describe("schedule", () => {
 
   it("does not wait for a dependency that is not part of the run", async () => {
     const items = [item("api", ["db"])];
-    const { hooks } = harness(items);
+    const { hooks } = harness();
     expect((await schedule(items, hooks, { concurrency: 1, failFast: false }))[0]?.state).toBe("succeeded");
   });
 });

@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import { runSection } from "../../src/commands/logs.js";
 import { gitEnv } from "../../src/git/repo-cache.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
+import { healthUrl } from "../../src/health/url.js";
 import { localEngineOptions } from "../../src/hosts/local.js";
 import { buildPlan } from "../../src/plan/plan.js";
 import { startSteps } from "../../src/plan/preview.js";
 import { pruneRunSummaries, rotateLogs } from "../../src/report/housekeeping.js";
-import { healthUrl } from "../../src/run/gate.js";
 import { manifestFixture, serviceFixture } from "./support/service-fixture.js";
 
 describe("runSection", () => {

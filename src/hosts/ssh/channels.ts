@@ -138,6 +138,8 @@ export class SshChannels {
       throw this.#lost;
     }
     this.#open.add(channel);
+    // A channel failed by `lose` may have no user left (an idle or closing one): never an uncaught error.
+    channel.on("error", () => undefined);
     channel.once("close", () => {
       this.#open.delete(channel);
       release();

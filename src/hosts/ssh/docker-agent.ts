@@ -6,7 +6,7 @@ import {
   type IncomingMessage,
 } from "node:http";
 import type { Duplex } from "node:stream";
-import type { ChannelLimiter } from "./limiter.js";
+import { ChannelLimiter } from "./limiter.js";
 
 /** Every Docker API call but the long-lived ones (builds, followed logs, waits) must answer within this. */
 export const CALL_TIMEOUT_MS = 120_000;
@@ -32,34 +32,64 @@ const baseAddRequest = (Agent.prototype as unknown as { addRequest: AddRequest }
 
 interface ChannelAgentOptions {
   open: () => Promise<Duplex>;
+  /** The connection's limiter, shared with everything else that opens channels on it. */
   limiter: ChannelLimiter;
+  /** This agent's own share of it. */
   maxSockets: number;
 }
 
 /**
  * An http.Agent whose sockets are SSH channels to the remote engine, kept alive between requests. An idle one
- * is given up as soon as anything else on the connection waits for a channel.
+ * is given up as soon as anything else on the connection waits for a channel. node:http counts a socket
+ * against its limits only once it exists, and channels open asynchronously: the count includes channels being
+ * opened, and a limiter of the agent's own makes its share a hard bound.
  */
 class ChannelAgent extends Agent {
+  readonly #own: ChannelLimiter;
+
   constructor(private readonly channels: ChannelAgentOptions) {
-    super({ keepAlive: true, maxSockets: channels.maxSockets, maxFreeSockets: channels.maxSockets });
-    channels.limiter.addReclaimer(() => this.reclaimIdle());
+    const max = channels.maxSockets;
+    super({ keepAlive: true, maxSockets: max, maxTotalSockets: max, maxFreeSockets: max });
+    this.#own = new ChannelLimiter(channels.maxSockets);
+    for (const limiter of [channels.limiter, this.#own]) limiter.addReclaimer(() => this.reclaimIdle());
   }
 
   override createConnection(
     _options: ClientRequestArgs,
     callback?: (error: Error | null, socket: Duplex) => void,
   ): undefined {
-    this.channels.open().then(
-      (socket) => callback?.(null, socket),
-      (error: Error) => callback?.(error, undefined as unknown as Duplex),
+    // Count the channel while it opens, so that node:http queues requests beyond the share (and hands them
+    // sockets as they come free) instead of asking for more channels; it counts the socket itself once given.
+    const self = this as unknown as { totalSocketCount: number };
+    self.totalSocketCount++;
+    this.#open().then(
+      (socket) => {
+        self.totalSocketCount--;
+        callback?.(null, socket);
+      },
+      (error: Error) => {
+        self.totalSocketCount--;
+        callback?.(error, undefined as unknown as Duplex);
+      },
     );
     return undefined;
   }
 
   /** Keep an idle channel for the next request, unless something waits for a channel: then give it up. */
   override keepSocketAlive(): boolean {
-    return this.channels.limiter.waiting === 0;
+    return this.channels.limiter.waiting === 0 && this.#own.waiting === 0;
+  }
+
+  async #open(): Promise<Duplex> {
+    const release = await this.#own.acquire();
+    try {
+      const socket = await this.channels.open();
+      socket.once("close", release);
+      return socket;
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   reclaimIdle(): boolean {
