@@ -4,15 +4,7 @@ import { selectServices } from "../plan/select.js";
 import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
 import { printPlan } from "./plan.js";
 import { runDeploy } from "./run-deploy.js";
-import {
-  cacheDirOf,
-  concurrencyOf,
-  logsDirOf,
-  metricsFileOf,
-  outputModeOf,
-  type RunArgs,
-  withRunOptions,
-} from "./run-options.js";
+import { concurrencyOf, type RunArgs, runSettingsOf, withRunOptions } from "./run-options.js";
 
 export interface DeployArgs extends GlobalArgs, RunArgs {
   services: string;
@@ -80,12 +72,7 @@ export function deployCommand(
           selected,
           branch: argv.branch,
           options,
-          logsDir: logsDirOf(argv, manifest, io),
-          cacheDir: cacheDirOf(argv, io),
-          output: outputModeOf(argv, io),
-          lockWaitMs: argv.lockWait ?? 0,
-          metricsFile: metricsFileOf(argv, io),
-          io,
+          ...runSettingsOf(argv, manifest, io),
           command: ["deploy", ...argvWords],
           summaryOptions: {
             services: argv.services,

@@ -4,14 +4,7 @@ import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
 import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
 import { runDeploy } from "./run-deploy.js";
-import {
-  cacheDirOf,
-  logsDirOf,
-  metricsFileOf,
-  outputModeOf,
-  type RunArgs,
-  withRunOptions,
-} from "./run-options.js";
+import { type RunArgs, runSettingsOf, withRunOptions } from "./run-options.js";
 
 interface RollbackArgs extends GlobalArgs, RunArgs {
   service: string;
@@ -54,12 +47,7 @@ export function rollbackCommand(
           manifest,
           selected,
           options,
-          logsDir: logsDirOf(argv, manifest, io),
-          cacheDir: cacheDirOf(argv, io),
-          output: outputModeOf(argv, io),
-          lockWaitMs: argv.lockWait ?? 0,
-          metricsFile: metricsFileOf(argv, io),
-          io,
+          ...runSettingsOf(argv, manifest, io),
           command: ["deploy", ...argvWords],
           summaryOptions: { rollback: argv.service, to: argv.to ?? null, file: argv.file },
         }),

@@ -90,3 +90,15 @@ function parseDurationOption(value: string | undefined): number | undefined {
     throw new UsageError(`--lock-wait: expected a duration like 30s or 10m, got ${text}`);
   return durationMs(text);
 }
+
+/** The parts of a deploy run that come from the shared run options. */
+export function runSettingsOf(args: RunArgs, manifest: Manifest, io: Io) {
+  return {
+    logsDir: logsDirOf(args, manifest, io),
+    cacheDir: cacheDirOf(args, io),
+    output: outputModeOf(args, io),
+    lockWaitMs: args.lockWait ?? 0,
+    metricsFile: metricsFileOf(args, io),
+    io,
+  };
+}
