@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import type { ServiceState, StatusRecord } from "../../../src/run/events.js";
-import { CLI, type CliResult } from "./cli.js";
+import { CLI, type CliResult, cleanEnv } from "./cli.js";
 import type { LogsDir } from "./manifest.js";
 
 /** A CLI run in the background: the child (to signal it), its output so far, and its end. */
@@ -13,15 +13,6 @@ export interface BackgroundCli {
   output(): string;
   /** Resolves when the child has exited (never rejects on a non-zero exit). */
   done: Promise<CliResult>;
-}
-
-function cleanEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith("DEPLOY_") || key === "FORCE_COLOR" || key === "DEBUG") continue;
-    env[key] = value;
-  }
-  return env;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface CliOptions {
 }
 
 /** The caller's environment without anything that would change the CLI's behaviour behind a test's back. */
-function cleanEnv(): Record<string, string | undefined> {
+export function cleanEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith("DEPLOY_") || key === "FORCE_COLOR" || key === "DEBUG") continue;
