@@ -1,9 +1,7 @@
 import type { Argv, CommandModule } from "yargs";
 import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
-import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
-import { printPlan } from "./plan.js";
-import { runDeploy } from "./run-deploy.js";
+import type { GlobalArgs } from "./manifest-option.js";
 import { concurrencyOf, type RunArgs, runSettingsOf, withRunOptions } from "./run-options.js";
 
 export interface DeployArgs extends GlobalArgs, RunArgs {
@@ -55,9 +53,13 @@ export function deployCommand(
         .example("$0 all --json | jq .services", "the run summary as JSON") as unknown as Argv<DeployArgs>,
     handler: async (argv: DeployArgs) => {
       if (argv.dryRun) {
+        const { printPlan } = await import("./plan-action.js");
         setExit(await printPlan(argv, io));
         return;
       }
+      // Loaded on use: `--help` and usage errors stay quick without the engine, git and manifest libraries.
+      const { loadManifestOrThrow } = await import("./manifest-option.js");
+      const { runDeploy } = await import("./run-deploy.js");
       const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
       const selected = selectServices(manifest, argv.services);
       const options = {

@@ -2,8 +2,7 @@ import type { Argv, CommandModule } from "yargs";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
-import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
-import { runDeploy } from "./run-deploy.js";
+import type { GlobalArgs } from "./manifest-option.js";
 import { type RunArgs, runSettingsOf, withRunOptions } from "./run-options.js";
 
 interface RollbackArgs extends GlobalArgs, RunArgs {
@@ -30,6 +29,9 @@ export function rollbackCommand(
           "to a given image",
         ) as unknown as Argv<RollbackArgs>,
     handler: async (argv: RollbackArgs) => {
+      // Loaded on use: `--help` and usage errors stay quick without the engine, git and manifest libraries.
+      const { loadManifestOrThrow } = await import("./manifest-option.js");
+      const { runDeploy } = await import("./run-deploy.js");
       const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
       if (argv.service.includes(",") || argv.service === "all") {
         throw new UsageError("rollback takes one service at a time");

@@ -1,21 +1,9 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Argv, CommandModule } from "yargs";
-import { EXIT, errorMessage } from "../errors.js";
-import { systemClock } from "../health/clock.js";
-import { connectHost } from "../hosts/connect.js";
-import { HostPool } from "../hosts/pool.js";
 import type { Io } from "../io.js";
-import { containerName, LABEL } from "../labels.js";
-import { buildPlan, newRunId, type TargetPlan } from "../plan/plan.js";
-import { selectServices } from "../plan/select.js";
-import { formatTable } from "../report/table.js";
-import type { StatusRecord } from "../run/events.js";
-import { waitHealthy } from "../run/gate.js";
-import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
-import { logsDirOf, type RunArgs } from "./run-options.js";
+import type { GlobalArgs } from "./manifest-option.js";
+import type { RunArgs } from "./run-options.js";
 
-interface StatusArgs extends GlobalArgs, Pick<RunArgs, "logsDir"> {
+export interface StatusArgs extends GlobalArgs, Pick<RunArgs, "logsDir"> {
   services: string;
   json: boolean;
 }
@@ -37,7 +25,7 @@ export interface ServiceStatusRow {
 }
 
 /** One live health check, quicker than a deploy's gate: the container is up, and the probe answers now. */
-const STATUS_PROBE = { intervalMs: 200, timeoutMs: 1 };
+const _STATUS_PROBE = { intervalMs: 200, timeoutMs: 1 };
 
 export function statusCommand(
   io: Io,
@@ -61,107 +49,8 @@ export function statusCommand(
           "as data, for a monitoring check",
         ) as unknown as Argv<StatusArgs>,
     handler: async (argv) => {
-      const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
-      const selected = selectServices(manifest, argv.services);
-      const plan = buildPlan(manifest, selected, undefined, newRunId(new Date()), {
-        forceRebuild: false,
-        concurrency: 1,
-        noRollback: false,
-        failFast: false,
-      });
-      const logsDir = logsDirOf(argv, manifest, io);
-      const hosts = new HostPool(connectHost);
-      let rows: ServiceStatusRow[];
-      try {
-        rows = await Promise.all(
-          plan.targets.map((target) => statusOf(target, plan.project, logsDir, hosts)),
-        );
-      } finally {
-        await hosts.closeAll();
-      }
-      io.stdout.write(argv.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatus(rows));
-      setExit(rows.every((row) => row.healthy) ? EXIT.ok : EXIT.failed);
+      const { statusAction } = await import("./status-action.js");
+      setExit(await statusAction(argv, io));
     },
   };
-}
-
-async function statusOf(
-  target: TargetPlan,
-  project: string,
-  logsDir: string,
-  hosts: HostPool,
-): Promise<ServiceStatusRow> {
-  const last = await readStatusFile(join(logsDir, `${target.ref.key}.status.json`));
-  const row: ServiceStatusRow = {
-    service: target.service.name,
-    host: target.host.name,
-    last_state: last?.state ?? null,
-    last_run_id: last?.run_id ?? null,
-    last_finished_at: last?.finished_at ?? null,
-    last_error: last?.error ? `[${last.error.phase}] ${last.error.message.split("\n")[0]}` : null,
-    running: false,
-    image: null,
-    commit: null,
-    up_since: null,
-    health: "not running",
-    healthy: false,
-  };
-  try {
-    const connection = await hosts.connection(target.host);
-    const container = await connection.engine.inspectContainer(containerName(project, target.service.name));
-    if (!container) return { ...row, health: "no container" };
-    Object.assign(row, {
-      running: container.running,
-      image: container.image,
-      commit: container.labels[LABEL.commit] ?? null,
-      up_since: container.running ? container.startedAt : null,
-    });
-    if (!container.running) return { ...row, health: `not running (exit code ${container.exitCode})` };
-    if (target.service.health.kind === "none")
-      return { ...row, health: "running (no health gate)", healthy: true };
-    const service = { ...target.service, health: withQuickTiming(target.service.health) };
-    const gate = await waitHealthy({
-      engine: connection.engine,
-      containerId: container.id,
-      service,
-      httpDispatcher: connection.httpDispatcher,
-      knownRestarts: container.restartCount,
-      clock: systemClock,
-    });
-    return gate.ok
-      ? { ...row, health: "healthy", healthy: true }
-      : { ...row, health: `unhealthy: ${gate.message.split("\n")[0]}` };
-  } catch (error) {
-    return { ...row, health: `unknown: ${errorMessage(error)}` };
-  }
-}
-
-function withQuickTiming(health: TargetPlan["service"]["health"]): TargetPlan["service"]["health"] {
-  if (health.kind === "http") return { ...health, ...STATUS_PROBE, startPeriodMs: 0 };
-  if (health.kind === "docker") return { ...health, ...STATUS_PROBE };
-  if (health.kind === "running") return { ...health, durationMs: 1 };
-  return health;
-}
-
-async function readStatusFile(path: string): Promise<StatusRecord | null> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as StatusRecord;
-  } catch {
-    return null;
-  }
-}
-
-function formatStatus(rows: ServiceStatusRow[]): string {
-  const header = ["service", "host", "health", "image", "up since", "last run"];
-  const cells = rows.map((row) => [
-    row.service,
-    row.host,
-    row.health,
-    row.image ?? "-",
-    row.up_since?.replace(/\.\d+Z$/, "Z") ?? "-",
-    row.last_state
-      ? `${row.last_state} ${row.last_finished_at?.replace(/\.\d+Z$/, "Z") ?? ""}${row.last_error ? ` ${row.last_error}` : ""}`
-      : "-",
-  ]);
-  return formatTable(header, cells);
 }

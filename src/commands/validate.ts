@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from "yargs";
 import type { Io } from "../io.js";
-import { type GlobalArgs, loadManifestOrThrow } from "./manifest-option.js";
+import type { GlobalArgs } from "./manifest-option.js";
 
 export function validateCommand(
   io: Io,
@@ -12,6 +12,7 @@ export function validateCommand(
     builder: (yargs: Argv<GlobalArgs>) =>
       yargs.example("$0 validate -f deploy/services.yaml", "check another manifest"),
     handler: async (argv) => {
+      const { loadManifestOrThrow } = await import("./manifest-option.js");
       const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
       const services = Object.keys(manifest.services);
       io.stdout.write(

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runSection } from "../../src/commands/logs.js";
+import { runSection } from "../../src/commands/logs-action.js";
 import { gitEnv } from "../../src/git/repo-cache.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
 import { healthUrl } from "../../src/health/url.js";

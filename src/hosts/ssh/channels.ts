@@ -182,11 +182,32 @@ export class SshChannels {
   }
 }
 
-/** What node:http and undici expect of a socket beyond a Duplex; an SSH channel has no TCP options to set. */
+/**
+ * What node:http and undici expect of a socket beyond a Duplex; an SSH channel has no TCP options to set.
+ * ssh2's own `Channel#destroy()` only asks sshd to close the channel and emits 'close' once the stream has been
+ * read to its end, which never happens when nobody reads any more (an idle keep-alive socket being dropped):
+ * here destroy also ends the stream at once, like a socket's, with 'close' emitted exactly once.
+ */
 function asSocket(channel: Duplex): Duplex {
   const socket = channel as Duplex & Record<string, unknown>;
   const noop = () => socket;
   for (const method of ["setKeepAlive", "setNoDelay", "setTimeout", "ref", "unref"]) socket[method] = noop;
   socket.destroySoon = () => socket.destroy();
+  if (channel instanceof ExecSocket) return socket; // a plain Duplex already
+  const closeChannel = channel.destroy.bind(channel);
+  socket.destroy = (error?: Error) => {
+    if (!socket.destroyed) closeChannel();
+    Duplex.prototype.destroy.call(socket, error);
+    return socket;
+  };
+  const emit = socket.emit.bind(socket);
+  let closed = false;
+  socket.emit = (event: string | symbol, ...args: unknown[]) => {
+    if (event === "close") {
+      if (closed) return false;
+      closed = true;
+    }
+    return emit(event, ...args);
+  };
   return socket;
 }

@@ -110,7 +110,7 @@ export async function connectSsh(host: HostSpec, options: SshOptions = {}): Prom
   client.on("end", lost);
   // After the handshake every ssh2 error (keepalive timeout, reset, protocol error) ends the connection.
   client.on("error", (error: Error) => {
-    lastError = describeConnectError(error, { ...ssh, readyTimeoutMs: settings.readyTimeoutMs, tried });
+    lastError = describeConnectError(error, { ...ssh, readyTimeoutMs: settings.readyTimeoutMs, tried }, true);
     lost();
   });
   client.on("close", () => {
@@ -132,7 +132,8 @@ export async function connectSsh(host: HostSpec, options: SshOptions = {}): Prom
     if (closing) return;
     closing = true;
     agent.destroy();
-    await httpDispatcher.destroy().catch(() => undefined);
+    channels.lose(fail("the connection was closed")); // whatever is still open fails now, not later
+    await withDeadline(httpDispatcher.destroy(), 2000, "").catch(() => undefined);
     if (!closed) await endClient(client);
   };
 

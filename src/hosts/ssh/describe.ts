@@ -2,6 +2,8 @@
 export function describeConnectError(
   error: unknown,
   context: { user: string; host: string; port: number; readyTimeoutMs: number; tried: string },
+  /** After the handshake, a reset or close is the connection going away, not sshd refusing it. */
+  established = false,
 ): string {
   if (!(error instanceof Error)) return String(error);
   const { code, level } = error as { code?: string; level?: string };
@@ -17,7 +19,7 @@ export function describeConnectError(
     case "EAI_AGAIN":
       return `cannot resolve the host name ${context.host} (${code})`;
     case "ECONNRESET":
-      return `sshd reset the connection${closedHint()}`;
+      return established ? "the connection was reset" : `sshd reset the connection${closedHint()}`;
   }
   if (error.message === "Keepalive timeout") {
     return "the host stopped answering keepalives (the network or the host went away)";
