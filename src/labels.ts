@@ -25,6 +25,15 @@ export function asideNamePrefix(name: string): string {
   return `${name}-prev-`;
 }
 
+/** The name a new container is created under while the old one still holds the service's name. */
+export function nextName(name: string, runId: string): string {
+  return `${nextNamePrefix(name)}${runId}`;
+}
+
+export function nextNamePrefix(name: string): string {
+  return `${name}-next-`;
+}
+
 /** `<project>/<service>:<commit12>`. */
 export function imageTag(project: string, service: string, commit: string): string {
   return `${imageRepository(project, service)}:${commit.slice(0, 12)}`;

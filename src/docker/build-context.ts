@@ -12,7 +12,12 @@ const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.
  * docker CLI does (the engine's classic builder does not filter the context itself). The Dockerfile and the
  * `.dockerignore` are always sent, even when ignored, because the engine needs them.
  */
-export async function packContext(dir: string, dockerfile: string): Promise<Readable> {
+export async function packContext(
+  dir: string,
+  dockerfile: string,
+  /** A file added to the context (the generated Dockerfile), never written into `dir`: it is shared. */
+  extra?: { name: string; content: string },
+): Promise<Readable> {
   const patterns = await readDockerignore(dir);
   const matcher = dockerignore({ ignorecase: false }).add(patterns);
   // An ignored folder may still hold a `!exception`: tar-fs prunes ignored folders, so keep walking those.
@@ -21,6 +26,15 @@ export async function packContext(dir: string, dockerfile: string): Promise<Read
     .map((line) => line.slice(1).replace(/^\//, ""));
   const alwaysSent = new Set([toPosix(dockerfile), ".dockerignore"]);
   const stream = pack(dir, {
+    ...(extra
+      ? {
+          finalize: false,
+          finish: (tar) => {
+            tar.entry({ name: extra.name, mode: 0o644 }, extra.content);
+            tar.finalize();
+          },
+        }
+      : {}),
     ignore: (name) => {
       const path = toPosix(relative(dir, name));
       if (path === "" || alwaysSent.has(path)) return false;

@@ -1,10 +1,20 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { packContext } from "../docker/build-context.js";
 import type { ContainerState, Engine } from "../docker/engine.js";
-import { buildHash, buildOptions, type ContainerInputs, configHash } from "../docker/specs.js";
+import {
+  buildHash,
+  buildOptions,
+  type ContainerInputs,
+  configHash,
+  GENERATED_DOCKERFILE,
+  imageLabels,
+  labelledDockerfile,
+} from "../docker/specs.js";
 import { inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
 import type { HostConnection } from "../hosts/pool.js";
-import { asideNamePrefix, containerName, imageTag, LABEL } from "../labels.js";
+import { asideNamePrefix, containerName, imageTag, LABEL, nextNamePrefix } from "../labels.js";
 import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { StatusRecord } from "./events.js";
@@ -198,9 +208,16 @@ async function recoverContainer(
 ): Promise<ContainerState | null> {
   const name = containerName(project, service);
   const current = await engine.inspectContainer(name);
-  const leftovers = (await engine.serviceContainers(project, service))
-    .map((container) => ({ id: container.Id, name: (container.Names[0] ?? "").replace(/^\//, "") }))
-    .filter((container) => container.name.startsWith(asideNamePrefix(name)));
+  const containers = (await engine.serviceContainers(project, service)).map((container) => ({
+    id: container.Id,
+    name: (container.Names[0] ?? "").replace(/^\//, ""),
+  }));
+  // A new container that never took over is just removed.
+  for (const unborn of containers.filter((container) => container.name.startsWith(nextNamePrefix(name)))) {
+    log(`removing ${unborn.name}, created by an interrupted deploy`);
+    await engine.remove(unborn.id);
+  }
+  const leftovers = containers.filter((container) => container.name.startsWith(asideNamePrefix(name)));
   if (leftovers.length === 0) return current;
   if (current) {
     for (const leftover of leftovers) {
@@ -228,11 +245,22 @@ async function buildImage(
   const { tracker, plan, target } = deps;
   const forced = plan.options.forceRebuild;
   const dir = await deps.repos.exportTree(target.service.repo, contextTree);
-  const context = await packContext(dir, target.service.dockerfile);
+  const { service } = target;
+  const labelsInDockerfile = !service.target;
+  const generated = labelsInDockerfile
+    ? {
+        name: GENERATED_DOCKERFILE,
+        content: labelledDockerfile(
+          await readFile(join(dir, service.dockerfile), "utf8"),
+          imageLabels({ ...inputs, contextTree }),
+        ),
+      }
+    : undefined;
+  const context = await packContext(dir, service.dockerfile, generated);
   tracker.log("build", `building ${inputs.image}${forced ? " without cache (--force-rebuild)" : ""}`);
   const outcome = await engine.build(
     context,
-    buildOptions({ ...inputs, contextTree }, { noCache: forced }),
+    buildOptions({ ...inputs, contextTree }, { noCache: forced, labelsInDockerfile }),
     (line) => tracker.log("build", line),
     deps.signal,
   );

@@ -4,7 +4,7 @@ import type { ContainerInputs } from "../docker/specs.js";
 import { containerCreateOptions } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { Clock } from "../health/clock.js";
-import { asideNamePrefix, containerName, LABEL } from "../labels.js";
+import { asideNamePrefix, containerName, LABEL, nextName } from "../labels.js";
 import type { ServiceSpec } from "../manifest/types.js";
 import type { StatusRecord } from "./events.js";
 import { NO_GATE_WINDOW_MS, waitHealthy } from "./gate.js";
@@ -37,18 +37,31 @@ export async function replaceContainer(
 
   for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
 
-  const outageStart = clock.now();
-  if (previous) {
-    tracker.log("deploy", `stopping previous container ${previous.id.slice(0, 12)} (${previous.image})`);
-    await engine.stop(previous.id);
-    await engine.rename(previous.id, asideName);
-  }
-
-  let newId: string | undefined;
+  // The new container is created and attached while the old one still serves (under a temporary name, the old
+  // one holds the service's): only stop → rename → start falls in the outage.
+  let newId: string;
   try {
-    newId = await engine.createContainer(containerCreateOptions(inputs, name));
+    newId = await engine.createContainer(
+      containerCreateOptions(inputs, previous ? nextName(name, inputs.runId) : name),
+    );
     for (const network of inputs.service.networks.slice(1)) {
       await engine.connectNetwork(network, newId, [inputs.service.name]);
+    }
+  } catch (error) {
+    return tracker.fail("failed", "deploy", `could not create the new container: ${errorMessage(error)}`, {
+      container_id: previous?.id ?? null,
+      live_image: previous?.image ?? null,
+      live_commit: previous?.labels[LABEL.commit] ?? null,
+    });
+  }
+
+  const outageStart = clock.now();
+  try {
+    if (previous) {
+      tracker.log("deploy", `stopping previous container ${previous.id.slice(0, 12)} (${previous.image})`);
+      await engine.stop(previous.id);
+      await engine.rename(previous.id, asideName);
+      await engine.rename(newId, name);
     }
     await engine.start(newId);
     tracker.log("deploy", `started container ${newId.slice(0, 12)} from ${inputs.image}`);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { buildHash, buildOptions, configHash, containerCreateOptions } from "../../src/docker/specs.js";
+import {
+  buildHash,
+  buildOptions,
+  configHash,
+  containerCreateOptions,
+  GENERATED_DOCKERFILE,
+  labelledDockerfile,
+} from "../../src/docker/specs.js";
 import { Secret } from "../../src/secret.js";
 import { serviceFixture } from "./support/service-fixture.js";
 
@@ -85,7 +92,10 @@ describe("configHash", () => {
 
 describe("buildOptions", () => {
   it("tags, labels and passes build args and target", () => {
-    const options = buildOptions({ ...inputs, contextTree: "tree1" }, { noCache: true });
+    const options = buildOptions(
+      { ...inputs, contextTree: "tree1" },
+      { noCache: true, labelsInDockerfile: false },
+    );
     expect(options).toMatchObject({
       t: "shop/api:0123456789ab",
       dockerfile: "Dockerfile",
@@ -99,6 +109,24 @@ describe("buildOptions", () => {
         "io.deploy.build-hash": buildHash({ service, contextTree: "tree1" }),
       },
     });
+  });
+
+  it("points at the generated Dockerfile, without the labels option, when the labels are in it", () => {
+    const options = buildOptions(
+      { ...inputs, contextTree: "tree1" },
+      { noCache: false, labelsInDockerfile: true },
+    );
+    expect(options.dockerfile).toBe(GENERATED_DOCKERFILE);
+    expect(options.labels).toBeUndefined();
+  });
+
+  it("appends every label in one LABEL instruction, quoted", () => {
+    expect(
+      labelledDockerfile('FROM busybox:latest\nCMD ["sh"]\n\n', {
+        "io.deploy.branch": "feat/x",
+        a: 'say "hi"',
+      }),
+    ).toBe('FROM busybox:latest\nCMD ["sh"]\nLABEL "io.deploy.branch"="feat/x" "a"="say \\"hi\\""\n');
   });
 
   it("gives a different build hash for another context tree or build arg", () => {
