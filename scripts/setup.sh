@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bring a fresh Debian 12 machine (run as root) to the point where `npm run deploy` and `npm test` work:
-#   1. apt packages: docker.io (engine + CLI), busybox-static (the base image's only binary), git
+#   1. apt packages: docker.io (engine + CLI), busybox-static (the base image's only binary), git, openssh-server + iproute2 + util-linux (the SSH tests' stand-in host)
 #   2. node_modules from package-lock.json (npm ci), when missing or older than the lock file
 #   3. dist/ (npm run build), when missing or older than src/ or the tsconfig/lock files
 #   4. a running Docker engine (scripts/engine.sh ensure)
@@ -21,6 +21,10 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 # A dynamically linked busybox (package busybox) cannot run inside an image that holds nothing else.
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then missing+=(busybox-static); fi
 command -v git >/dev/null 2>&1 || missing+=(git)
+# The SSH e2e tests' stand-in remote host: sshd, network namespaces (ip), nsenter.
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run this script as root to install them"
   say "installing ${missing[*]} (apt-get)"

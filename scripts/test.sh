@@ -12,6 +12,8 @@ engine_was_ours=0
 
 on_exit() {
   local rc=$?
+  # Stand-in SSH hosts left behind by a killed test run (each test file removes its own normally).
+  for name in e2essh e2esshc benchssh; do bash scripts/test-host.sh down "$name" >/dev/null 2>&1 || true; done
   # Only an engine started by *this* run's set-up: one left by an earlier `npm run deploy` keeps running.
   if [ "$engine_was_ours" -eq 0 ] && [ -f "$MARKER" ]; then
     bash scripts/engine.sh stop || true

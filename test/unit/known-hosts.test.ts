@@ -193,7 +193,7 @@ describe("HostKeyVerifier", () => {
       expect(await changed.verdict(ed25519)).toBe(false);
       expect(changed.check.refusal?.message).toMatch(
         new RegExp(
-          `^host key mismatch: expected ${escape(ECDSA_FP)} \\(ecdsa-sha2-nistp256, .*known_hosts:2\\), got ${escape(ED25519_FP)} \\(ssh-ed25519\\)`,
+          `^host key mismatch: expected ${escapeRegExp(ECDSA_FP)} \\(ecdsa-sha2-nistp256, .*known_hosts:2\\), got ${escapeRegExp(ED25519_FP)} \\(ssh-ed25519\\)`,
         ),
       );
       expect(await readFile(changed.file, "utf8")).toBe(`# header\n10.0.0.2 ecdsa-sha2-nistp256 ${ECDSA}\n`);
@@ -238,6 +238,6 @@ describe("HostKeyVerifier", () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }

@@ -1,6 +1,6 @@
 import { Duplex } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
-import { ExecSocket } from "./exec-socket.js";
+import { closeQuietly, ExecSocket } from "./exec-socket.js";
 import type { ChannelLimiter } from "./limiter.js";
 
 /** How long sshd may take to open (or refuse) a channel before the step fails. */
@@ -196,7 +196,7 @@ function asSocket(channel: Duplex): Duplex {
   if (channel instanceof ExecSocket) return socket; // a plain Duplex already
   const closeChannel = channel.destroy.bind(channel);
   socket.destroy = (error?: Error) => {
-    if (!socket.destroyed) closeChannel();
+    if (!socket.destroyed) closeQuietly(closeChannel);
     Duplex.prototype.destroy.call(socket, error);
     return socket;
   };

@@ -49,7 +49,7 @@ export class ExecSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.channel.destroy();
+    closeQuietly(() => this.channel.destroy());
     callback(error);
   }
 
@@ -62,5 +62,14 @@ export class ExecSocket extends Duplex {
     }
     const why = this.#stderr.trim() || (signal ? `killed by ${signal}` : "no message");
     this.destroy(new Error(`\`docker system dial-stdio\` on the host exited with ${code ?? signal}: ${why}`));
+  }
+}
+
+/** Asks sshd to close a channel; on a connection already gone, ssh2 throws: there is nothing left to close. */
+export function closeQuietly(close: () => unknown): void {
+  try {
+    close();
+  } catch {
+    // the connection is gone, and the channel with it
   }
 }

@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { Agent, type Dispatcher } from "undici";
@@ -29,11 +29,15 @@ export function probeDispatcher(openTcp: (host: string, port: number) => Promise
           }
           const tls = tlsConnect({
             socket: channel,
-            servername: options.servername || host,
+            ...(isIP(host) ? {} : { servername: options.servername || host }), // SNI takes names only
             ALPNProtocols: ["http/1.1"],
           });
-          tls.once("secureConnect", () => callback(null, tls));
-          tls.once("error", (error) => callback(error, null));
+          const failed = (error: Error) => callback(error, null);
+          tls.once("error", failed);
+          tls.once("secureConnect", () => {
+            tls.off("error", failed); // from here on, undici listens for errors itself
+            callback(null, tls);
+          });
         },
         (error: Error) => callback(error, null),
       );
