@@ -40,6 +40,11 @@ export class RepoCache {
       const ref = `refs/deploy/heads/${branch}`;
       try {
         await git.raw([
+          // The cache holds shallow single-branch fetches: background maintenance after each would only cost time.
+          "-c",
+          "maintenance.auto=false",
+          "-c",
+          "gc.auto=0",
           "fetch",
           "--depth=1",
           "--no-tags",

@@ -1,9 +1,13 @@
 import type { HostSpec } from "../manifest/types.js";
 import { connectLocal } from "./local.js";
 import type { HostConnection } from "./pool.js";
-import { connectSsh } from "./ssh/connect.js";
 
-/** Opens the run's connection to a host's engine: the local socket, or (for `ssh:` hosts) one SSH connection. */
+/**
+ * Opens the run's connection to a host's engine: the local socket, or (for `ssh:` hosts) one SSH connection.
+ * The SSH stack (ssh2 and its crypto) is loaded only when a host needs it: a local-only run starts faster.
+ */
 export async function connectHost(host: HostSpec): Promise<HostConnection> {
-  return host.ssh ? connectSsh(host) : connectLocal(host);
+  if (!host.ssh) return connectLocal(host);
+  const { connectSsh } = await import("./ssh/connect.js");
+  return connectSsh(host);
 }
