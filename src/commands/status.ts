@@ -8,25 +8,6 @@ export interface StatusArgs extends GlobalArgs, Pick<RunArgs, "logsDir"> {
   json: boolean;
 }
 
-export interface ServiceStatusRow {
-  service: string;
-  host: string;
-  last_state: string | null;
-  last_run_id: string | null;
-  last_finished_at: string | null;
-  last_error: string | null;
-  running: boolean;
-  image: string | null;
-  commit: string | null;
-  up_since: string | null;
-  /** "healthy", "unhealthy: …", "no gate", "not running", or "unknown: …" when the host cannot be reached. */
-  health: string;
-  healthy: boolean;
-}
-
-/** One live health check, quicker than a deploy's gate: the container is up, and the probe answers now. */
-const _STATUS_PROBE = { intervalMs: 200, timeoutMs: 1 };
-
 export function statusCommand(
   io: Io,
   setExit: (code: number) => void,
