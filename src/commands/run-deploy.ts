@@ -122,7 +122,9 @@ async function afterRun(request: DeployRequest, summary: RunSummary): Promise<vo
   const notify = manifest.notify;
   if (notify && shouldNotify(notify, summary)) {
     const redact = createRedactor(secretValues(manifest, request.selected));
-    const failure = await sendNotification(notify.webhook, redactDeep(summary, redact));
+    const failure = await sendNotification(notify.webhook, redactDeep(summary, redact), {
+      timeoutMs: notify.timeoutMs,
+    });
     if (failure) io.stderr.write(`deploy: warning: notifying ${notify.webhook} failed: ${failure}\n`);
   }
 }

@@ -9,6 +9,7 @@ export const DEFAULTS = {
   keepImages: 3,
   keepRuns: 50,
   logMaxSize: "10m",
+  notifyTimeoutMs: 10_000,
   branch: "main",
   context: ".",
   dockerfile: "Dockerfile",

@@ -117,7 +117,13 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
     logMaxSize: memoryBytes(outline?.log_max_size ?? DEFAULTS.logMaxSize),
     ...(outline?.metrics_file ? { metricsFile: path.resolve(load.dir, outline.metrics_file) } : {}),
     ...(outline?.notify
-      ? { notify: { webhook: outline.notify.webhook, on: outline.notify.on ?? ["failure"] } }
+      ? {
+          notify: {
+            webhook: outline.notify.webhook,
+            on: outline.notify.on ?? ["failure"],
+            timeoutMs: outline.notify.timeout ?? DEFAULTS.notifyTimeoutMs,
+          },
+        }
       : {}),
     services,
   };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULTS, HealthObjectSchema, HealthSchema, parsedWith, scalarText } from "./fields.js";
+import { DEFAULTS, duration, HealthObjectSchema, HealthSchema, parsedWith, scalarText } from "./fields.js";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
 
@@ -199,6 +199,10 @@ const topLevelShape = {
         .min(1)
         .optional()
         .meta({ description: "Which runs are sent.", default: ["failure"] }),
+      timeout: duration("How long one attempt may take; there are up to three", {
+        positive: true,
+        default: "10s",
+      }).optional(),
     })
     .optional()
     .describe("A webhook told of each run (its failure never changes the deploy's result)."),

@@ -17,7 +17,7 @@ export interface Manifest {
   logMaxSize: number;
   /** Absolute path of the Prometheus textfile to write after each run. */
   metricsFile?: string;
-  notify?: { webhook: string; on: Array<"failure" | "success"> };
+  notify?: { webhook: string; on: Array<"failure" | "success">; timeoutMs: number };
   /** In manifest order. */
   services: Record<string, ServiceSpec>;
 }

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import type { RunSummary, ServiceSummary } from "../run/events.js";
 
@@ -13,6 +14,7 @@ const SUCCESS_STATES = new Set(["succeeded", "unchanged"]);
  */
 export async function writeMetricsFile(path: string, summary: RunSummary, project: string): Promise<void> {
   const previous = parseLastSuccess(await readFile(path, "utf8").catch(() => ""));
+  await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, renderMetrics(summary, project, previous));
 }
 

@@ -6,6 +6,7 @@ import type { RunSummary } from "../run/events.js";
 export interface NotifySpec {
   webhook: string;
   on: Array<"failure" | "success">;
+  timeoutMs?: number;
 }
 
 export interface NotifyOptions {

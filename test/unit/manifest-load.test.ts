@@ -61,7 +61,7 @@ describe("the full fixture manifest", async () => {
       keepRuns: 20,
       logMaxSize: 1024 * 1024,
       metricsFile: path.join(dir, "metrics/deploy.prom"),
-      notify: { webhook: "https://hooks.example.test/deploy", on: ["failure", "success"] },
+      notify: { webhook: "https://hooks.example.test/deploy", on: ["failure", "success"], timeoutMs: 10_000 },
       hosts: {
         local: { name: "local", hostKeyPolicy: "strict" },
         "vps-1": {
