@@ -6,16 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MARKER=/var/run/deploy-started-engine
-engine_was_ours=0
-[ -f "$MARKER" ] && engine_was_ours=1
+# Whether an engine already answered before this run: a marker file alone can be stale (an engine killed without
+# `engine.sh stop`, as on a CI machine reused), so ask the engine itself.
+engine_was_running=0
+command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && engine_was_running=1
 
 on_exit() {
   local rc=$?
   # Stand-in SSH hosts left behind by a killed test run (each test file removes its own normally).
   for name in e2essh e2esshc benchssh; do bash scripts/test-host.sh down "$name" >/dev/null 2>&1 || true; done
   # Only an engine started by *this* run's set-up: one left by an earlier `npm run deploy` keeps running.
-  if [ "$engine_was_ours" -eq 0 ] && [ -f "$MARKER" ]; then
+  if [ "$engine_was_running" -eq 0 ]; then
     bash scripts/engine.sh stop || true
   fi
   exit "$rc"
