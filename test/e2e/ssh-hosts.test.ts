@@ -115,6 +115,30 @@ describe("SSH hosts", () => {
     expect(remote.map((c) => c.Labels[LABEL.service]).sort()).toEqual(["web-both", "web-remote"]);
     expect(await findContainer(`${project}-web-remote`)).toBeNull();
     expect(await findContainer(`${project}-web-local`)).not.toBeNull();
+
+    // status and logs reach the remote engine (and its health endpoint) through SSH too.
+    const status = await runCli(["status", "--json"], { cwd, env });
+    expectExit(status, 0);
+    const rows = JSON.parse(status.stdout) as Array<{
+      service: string;
+      host: string;
+      health: string;
+      running: boolean;
+    }>;
+    expect(rows.map((row) => [row.service, row.host, row.health])).toEqual([
+      ["web-local", "local", "healthy"],
+      ["web-remote", "remote", "healthy"],
+      ["web-both", "local", "healthy"],
+      ["web-both", "remote", "healthy"],
+    ]);
+    await getInside(host, `http://127.0.0.1:${ports["web-remote"]}/`);
+    const remoteLogs = await runCli(["logs", "web-remote", "--tail", "3"], { cwd, env });
+    expectExit(remoteLogs, 0);
+    expect(remoteLogs.stdout).toMatch(/response:200/);
+    const both = await runCli(["logs", "web-both"], { cwd, env });
+    expectExit(both, 2);
+    expect(both.stderr).toContain("pick one with --host");
+    expectExit(await runCli(["logs", "web-both", "--host", "remote", "--run"], { cwd, env }), 0);
   });
 
   it("fails only the services of a host with a wrong host key, a closed port or a refused key", async () => {
