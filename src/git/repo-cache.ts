@@ -14,6 +14,22 @@ export interface FetchedRevision {
   contextTree: string;
 }
 
+/** A fetched branch: its commit and the tree id of every folder in it ("." for the root). */
+export interface FetchedBranch {
+  commit: string;
+  trees: ReadonlyMap<string, string>;
+}
+
+/** Pure: `git ls-tree -r -d -z` output (`<mode> tree <id>\t<path>\0`…) as path → tree id, plus the root. */
+export function parseTreeListing(listing: string, rootTree: string): Map<string, string> {
+  const trees = new Map([[".", rootTree]]);
+  for (const entry of listing.split("\0")) {
+    const match = /^\d+ tree ([0-9a-f]+)\t(.+)$/.exec(entry);
+    if (match?.[1] && match[2]) trees.set(match[2], match[1]);
+  }
+  return trees;
+}
+
 /** Git may never prompt: the tool runs from cron. BatchMode makes ssh fail instead of asking. */
 const GIT_ENV = {
   GIT_TERMINAL_PROMPT: "0",
@@ -31,7 +47,7 @@ export class RepoCache {
   constructor(readonly root: string) {}
 
   /** Shallow-fetches `branch` of `repo` into the cache, returning the commit it points at. */
-  async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<{ commit: string }> {
+  async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
     const dir = this.#repoDir(repo);
     return this.#exclusive(dir, async () => {
       signal?.throwIfAborted();
@@ -58,20 +74,12 @@ export class RepoCache {
           cause: error,
         });
       }
-      return { commit: (await git.revparse([ref])).trim() };
+      // One git call for the commit and its root tree, one for every folder's tree: services sharing the
+      // repository then find their build context's tree without a git process each.
+      const [commit = "", root = ""] = (await git.revparse([ref, `${ref}^{tree}`])).trim().split("\n");
+      const listing = await git.raw(["ls-tree", "-r", "-d", "-z", ref]);
+      return { commit, trees: parseTreeListing(listing, root) };
     });
-  }
-
-  /** Id of the git tree at `context` in `commit`: equal ids mean an identical build context, whatever the commit. */
-  async contextTree(repo: string, commit: string, context: string): Promise<string> {
-    const treeish = context === "." ? `${commit}^{tree}` : `${commit}:${context}`;
-    try {
-      return (await gitAt(this.#repoDir(repo)).revparse([treeish])).trim();
-    } catch (error) {
-      throw new PhaseError("git", `context ${context} does not exist in ${repo} at ${commit.slice(0, 12)}`, {
-        cause: error,
-      });
-    }
   }
 
   /**

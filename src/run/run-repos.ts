@@ -1,11 +1,12 @@
-import type { FetchedRevision, RepoCache } from "../git/repo-cache.js";
+import { PhaseError } from "../errors.js";
+import type { FetchedBranch, FetchedRevision, RepoCache } from "../git/repo-cache.js";
 
 /**
  * The run's view of the repository cache: each (repository, branch) is fetched once per run however many
  * services share it, and each context tree is exported once.
  */
 export class RunRepos {
-  readonly #fetches = new Map<string, Promise<{ commit: string }>>();
+  readonly #fetches = new Map<string, Promise<FetchedBranch>>();
 
   constructor(
     private readonly cache: RepoCache,
@@ -19,8 +20,12 @@ export class RunRepos {
       fetched = this.cache.fetch(repo, branch, this.signal);
       this.#fetches.set(key, fetched);
     }
-    const { commit } = await fetched;
-    return { commit, contextTree: await this.cache.contextTree(repo, commit, context) };
+    const { commit, trees } = await fetched;
+    const contextTree = trees.get(context);
+    if (!contextTree) {
+      throw new PhaseError("git", `context ${context} does not exist in ${repo} at ${commit.slice(0, 12)}`);
+    }
+    return { commit, contextTree };
   }
 
   exportTree(repo: string, contextTree: string): Promise<string> {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSection } from "../../src/commands/logs-action.js";
-import { gitEnv } from "../../src/git/repo-cache.js";
+import { gitEnv, parseTreeListing } from "../../src/git/repo-cache.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
 import { healthUrl } from "../../src/health/url.js";
 import { localEngineOptions } from "../../src/hosts/local.js";
@@ -138,5 +138,19 @@ describe("housekeeping", () => {
       "20261123T110000Z-cccc.json",
     ]);
     expect(await pruneRunSummaries(join(dir, "nothing-here"), 2)).toBe(0);
+  });
+});
+
+describe("parseTreeListing", () => {
+  it("maps every folder to its tree id, the root as '.'", () => {
+    const listing = "040000 tree aaa111\tapps\u0000040000 tree bbb222\tapps/web dir\u0000";
+    expect(parseTreeListing(listing, "root000")).toEqual(
+      new Map([
+        [".", "root000"],
+        ["apps", "aaa111"],
+        ["apps/web dir", "bbb222"],
+      ]),
+    );
+    expect(parseTreeListing("", "r")).toEqual(new Map([[".", "r"]]));
   });
 });
