@@ -8,7 +8,7 @@ import { currentHolder } from "../lock/holder.js";
 import { acquireProjectLock } from "../lock/project-lock.js";
 import type { HostSpec, Manifest } from "../manifest/types.js";
 import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
-import { pruneRunSummaries } from "../report/housekeeping.js";
+import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
 import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify } from "../report/notify.js";
 import { createRedactor, redactDeep } from "../report/redact.js";
@@ -72,13 +72,16 @@ async function runLocked(
   hosts: HostPool,
   startedAt: Date,
 ): Promise<number> {
-  const { io } = request;
+  const { io, manifest } = request;
+  const keys = plan.targets.map((target) => target.ref.key);
+  await bestEffort(io, "rotating log files", () => rotateLogs(request.logsDir, keys, manifest.logMaxSize));
+  const secrets = secretValues(manifest, request.selected);
   const reporter = createReporter({
     logsDir: request.logsDir,
     runId: plan.runId,
     output: request.output,
     targets: plan.targets.map((target) => target.ref),
-    secretValues: secretValues(request.manifest, request.selected),
+    secretValues: secrets,
     stdout: io.stdout,
     stderr: io.stderr,
     color: !io.env.NO_COLOR && io.stdout.isTTY === true,
@@ -100,7 +103,7 @@ async function runLocked(
   const exitCode = interrupt.signal.aborted ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
   const summary = runSummary(plan, request, startedAt, results, exitCode);
   await reporter.finish(summary);
-  await afterRun(request, summary);
+  await afterRun(request, summary, secrets);
   return exitCode;
 }
 
@@ -108,7 +111,7 @@ async function runLocked(
  * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file and
  * the notification. None of it may change the run's result or exit code: failures are reported on stderr.
  */
-async function afterRun(request: DeployRequest, summary: RunSummary): Promise<void> {
+async function afterRun(request: DeployRequest, summary: RunSummary, secrets: string[]): Promise<void> {
   const { io, manifest } = request;
   await bestEffort(io, "pruning old run summaries", () =>
     pruneRunSummaries(request.logsDir, manifest.keepRuns),
@@ -121,7 +124,7 @@ async function afterRun(request: DeployRequest, summary: RunSummary): Promise<vo
   }
   const notify = manifest.notify;
   if (notify && shouldNotify(notify, summary)) {
-    const redact = createRedactor(secretValues(manifest, request.selected));
+    const redact = createRedactor(secrets);
     const failure = await sendNotification(notify.webhook, redactDeep(summary, redact), {
       timeoutMs: notify.timeoutMs,
     });

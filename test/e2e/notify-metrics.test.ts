@@ -27,6 +27,7 @@ async function manifest(webhookPath: string, on: string[]) {
   await writeManifest(cwd, {
     project,
     metrics_file: "metrics/deploy.prom",
+    log_max_size: "1k",
     notify: { webhook: `${webhookBase}${webhookPath}`, on, timeout: "1s" },
     defaults: e2eDefaults({ health: { path: "/health", interval: "250ms", timeout: "3s" } }),
     services: {
@@ -108,5 +109,8 @@ describe("after a run with a failure", () => {
     const result = await runCli(["good"], { cwd, env });
     expectExit(result, 0);
     expect(received).toHaveLength(before);
+    // Past log_max_size, the service log was moved aside before this run appended to a fresh one.
+    expect((await readFile(join(cwd, "logs/good.log.1"), "utf8")).length).toBeGreaterThan(1024);
+    expect(await readFile(join(cwd, "logs/good.log"), "utf8")).toMatch(/^==== run /);
   });
 });
