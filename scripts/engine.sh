@@ -7,6 +7,7 @@
 # `ensure` is quiet when an engine already answers. When it starts dockerd it records the pid in
 # /var/run/deploy-started-engine, so `stop` (and scripts/test.sh) can tell its own engine from a system one.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/process.sh"
 
 SOCKET=/var/run/docker.sock
 PIDFILE=/var/run/docker.pid
@@ -24,15 +25,6 @@ die() {
 # `docker info` on the default socket, whatever DOCKER_HOST or the docker context says.
 engine_answers() { docker --host "unix://${SOCKET}" info >/dev/null 2>&1; }
 
-# True when $1 is a running process. A killed dockerd whose parent never reaps it (no init in a container) stays
-# a zombie: it still has a /proc entry and answers `kill -0`, so read its state instead.
-alive() {
-  local pid=$1 stat
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  stat=$(cat "/proc/${pid}/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat:0:1}" != Z ] && [ "${stat:0:1}" != X ]
-}
 
 # True when $1 is the pid of a running dockerd.
 is_dockerd() {
@@ -40,7 +32,6 @@ is_dockerd() {
   alive "$pid" && [ "$(cat "/proc/${pid}/comm" 2>/dev/null)" = dockerd ]
 }
 
-read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
 
 # True when any dockerd runs (procps/pgrep is not on a minimal Debian, so read /proc).
 any_dockerd() {
@@ -123,18 +114,7 @@ stop() {
   pid=$(read_pid "$MARKER")
   if is_dockerd "$pid"; then
     say "stopping the dockerd this project started (pid ${pid})"
-    kill -TERM "$pid"
-    local waited=0
-    while alive "$pid"; do
-      if [ "$waited" -ge "$STOP_TIMEOUT" ]; then
-        say "dockerd did not exit within ${STOP_TIMEOUT}s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        sleep 1
-        break
-      fi
-      sleep 1
-      waited=$((waited + 1))
-    done
+    stop_pid "$pid" "$STOP_TIMEOUT" dockerd
   fi
   rm -f "$MARKER"
   clear_stale

@@ -17,6 +17,7 @@
 # dockerd and sshd are started with `nsenter --net=...` (not `ip netns exec`, which remounts /sys, after which
 # dockerd fails with "Devices cgroup isn't mounted"), detached with setsid, output to log files, stdin /dev/null.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/process.sh"
 
 NAME=${2:-deploytest}
 [[ "$NAME" =~ ^[a-z][a-z0-9]{0,11}$ ]] || {
@@ -44,8 +45,6 @@ die() {
   exit 1
 }
 
-read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
-alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 in_ns() { nsenter --net="$NETNS" "$@"; }
 remote_docker() { docker --host "unix://$SOCKET" "$@"; }
 
@@ -57,22 +56,7 @@ is_up() {
 
 # Stops the process in pid file $1 (TERM, then KILL after STOP_TIMEOUT seconds).
 stop_pidfile() {
-  local pid
-  pid=$(read_pid "$1")
-  if alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local waited=0
-    while alive "$pid"; do
-      if [ "$waited" -ge "$((STOP_TIMEOUT * 10))" ]; then
-        say "pid $pid did not stop within ${STOP_TIMEOUT}s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        sleep 0.5
-        break
-      fi
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-  fi
+  stop_pid "$(read_pid "$1")" "$STOP_TIMEOUT"
   rm -f "$1"
 }
 
