@@ -2,7 +2,7 @@
 # Bring a fresh Debian 12 machine (run as root) to the point where `npm run deploy` and `npm test` work:
 #   1. apt packages: docker.io (engine + CLI), busybox-static (the base image's only binary), git, openssh-server + iproute2 + util-linux (the SSH tests' stand-in host)
 #   2. node_modules from package-lock.json (npm ci), when missing or older than the lock file
-#   3. dist/ (npm run build), when missing or older than src/ or the tsconfig/lock files
+#   3. dist/ (npm run build), when missing or older than src/, the build script or the lock file
 #   4. a running Docker engine (scripts/engine.sh ensure)
 #   5. the busybox:latest base image (scripts/base-image.sh), built locally: no registry is needed
 # Idempotent, and quiet when there is nothing to do. Progress goes to stderr, so stdout stays the product's.
@@ -52,7 +52,7 @@ fi
 # 3. Build dist/ when any input is newer than the last successful build.
 stamp=dist/.build-stamp
 if [ ! -f "$stamp" ] || [ ! -f dist/cli.js ] ||
-  [ -n "$(find src tsconfig.json tsconfig.build.json package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  [ -n "$(find src scripts/build.mjs package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   say "building dist/ (npm run build)"
   npm run --silent build
   touch "$stamp"

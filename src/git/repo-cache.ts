@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import { type SimpleGit, simpleGit } from "simple-git";
 import { extract } from "tar-fs";
+import writeFileAtomic from "write-file-atomic";
 import { PhaseError } from "../errors.js";
 import { fetchUrl } from "./repo-url.js";
 
@@ -46,16 +47,34 @@ export class RepoCache {
 
   constructor(readonly root: string) {}
 
-  /** Shallow-fetches `branch` of `repo` into the cache, returning the commit it points at. */
+  /**
+   * The commit `branch` of `repo` points at, shallow-fetched into the cache, with every folder's tree id. When
+   * the branch has not moved since the cache last fetched it, only its head is asked for (`git ls-remote`, one
+   * round trip without any pack negotiation) and the folder trees recorded then are reused: a no-op deploy
+   * costs one git process per repository.
+   */
   async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
     const dir = this.#repoDir(repo);
     return this.#exclusive(dir, async () => {
       signal?.throwIfAborted();
       await this.#ensureBareRepo(dir);
       const git = gitAt(dir, signal);
+      const fail = (what: string, error: unknown): never => {
+        signal?.throwIfAborted();
+        throw new PhaseError("git", `${what} branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
+          cause: error,
+        });
+      };
+      const [head, known] = await Promise.all([
+        remoteHead(git, repo, branch).catch((error: unknown) => fail("reading", error)),
+        readBranchRecord(dir, branch),
+      ]);
+      if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${repo}`);
+      if (known && known.commit === head) return known;
+
       const ref = `refs/deploy/heads/${branch}`;
-      try {
-        await git.raw([
+      await git
+        .raw([
           // The cache holds shallow single-branch fetches: background maintenance after each would only cost time.
           "-c",
           "maintenance.auto=false",
@@ -67,18 +86,20 @@ export class RepoCache {
           "--force",
           fetchUrl(repo),
           `+refs/heads/${branch}:${ref}`,
-        ]);
-      } catch (error) {
-        signal?.throwIfAborted();
-        throw new PhaseError("git", `fetching branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
-          cause: error,
-        });
-      }
-      // One git call for the commit and its root tree, one for every folder's tree: services sharing the
-      // repository then find their build context's tree without a git process each.
-      const [commit = "", root = ""] = (await git.revparse([ref, `${ref}^{tree}`])).trim().split("\n");
-      const listing = await git.raw(["ls-tree", "-r", "-d", "-z", ref]);
-      return { commit, trees: parseTreeListing(listing, root) };
+        ])
+        .catch((error: unknown) => fail("fetching", error));
+      // One git call for the commit and its root tree, one (at the same time) for every folder's tree: services
+      // sharing the repository then find their build context's tree without a git process each.
+      const [revisions, listing] = await Promise.all([
+        git.revparse([ref, `${ref}^{tree}`]),
+        git.raw(["ls-tree", "-r", "-d", "-z", ref]),
+      ]);
+      const [commit = "", root = ""] = revisions.trim().split("\n");
+      const fetched = { commit, trees: parseTreeListing(listing, root) };
+      // Written only now that the ref points at this commit (so its objects are in the cache): a record that
+      // names the remote's head is always backed by a fetch, and one left by a crash names an older commit.
+      await writeBranchRecord(dir, branch, fetched);
+      return fetched;
     });
   }
 
@@ -212,6 +233,40 @@ function archiveInto(gitDir: string, tree: string, dest: string): Promise<void> 
       settle();
     });
   });
+}
+
+/** The commit `branch` of `repo` points at now (null when the branch does not exist), from `git ls-remote`. */
+async function remoteHead(git: SimpleGit, repo: string, branch: string): Promise<string | null> {
+  const output = await git.raw(["ls-remote", fetchUrl(repo), `refs/heads/${branch}`]);
+  for (const line of output.split("\n")) {
+    const [commit, name] = line.split("\t");
+    if (commit && name === `refs/heads/${branch}`) return commit;
+  }
+  return null;
+}
+
+/** Where the last fetch of `branch` is recorded: inside the bare repository, beside the refs it describes. */
+function branchRecordPath(dir: string, branch: string): string {
+  return join(dir, "deploy-branches", `${encodeURIComponent(branch)}.json`);
+}
+
+async function readBranchRecord(dir: string, branch: string): Promise<FetchedBranch | null> {
+  try {
+    const record = JSON.parse(await readFile(branchRecordPath(dir, branch), "utf8"));
+    if (typeof record.commit !== "string" || typeof record.trees !== "object") return null;
+    return { commit: record.commit, trees: new Map(Object.entries(record.trees as Record<string, string>)) };
+  } catch {
+    return null; // none yet, or unreadable: fetch as if there were none
+  }
+}
+
+async function writeBranchRecord(dir: string, branch: string, fetched: FetchedBranch): Promise<void> {
+  const path = branchRecordPath(dir, branch);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(
+    path,
+    JSON.stringify({ commit: fetched.commit, trees: Object.fromEntries(fetched.trees) }),
+  );
 }
 
 function gitMessage(error: unknown): string {

@@ -1,5 +1,6 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { ExpectStatus } from "../manifest/types.js";
+import { httpClient } from "./http-client.js";
 import type { Check, CheckResult } from "./poll.js";
 
 /** Each probe gets its own hard deadline so one hung connection cannot eat the whole gate. */
@@ -22,6 +23,7 @@ export function httpCheck(url: string, expect: ExpectStatus, dispatcher?: Dispat
     async attempt(signal: AbortSignal): Promise<CheckResult> {
       const probeSignal = AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
       try {
+        const { request } = await httpClient();
         const response = await request(url, {
           method: "GET",
           signal: probeSignal,

@@ -31,7 +31,9 @@ export async function acquireEngineLock(
       const network = await engine.docker.createNetwork({
         Name: name,
         CheckDuplicate: true,
-        Internal: true,
+        // A config-only network is a record, nothing more: no bridge, no firewall rules, so taking and
+        // releasing the lock costs ~5 ms instead of ~100 ms each (it is on the path of every run, even a no-op).
+        ConfigOnly: true,
         Labels: labels,
       });
       return { ok: true, release: () => removeNetwork(engine, network.id), warning };

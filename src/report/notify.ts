@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { request } from "undici";
 import { errorMessage } from "../errors.js";
+import { httpClient } from "../health/http-client.js";
 import type { RunSummary } from "../run/events.js";
 
 export interface NotifySpec {
@@ -39,6 +39,7 @@ export async function sendNotification(
     attempts += 1;
     if (attempt > 0) await delay(backoffMs * 2 ** (attempt - 1));
     try {
+      const { request } = await httpClient();
       const response = await request(url, {
         method: "POST",
         headers: { "content-type": "application/json", "user-agent": "deploy-orchestrator" },

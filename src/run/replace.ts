@@ -4,6 +4,7 @@ import type { ContainerInputs } from "../docker/specs.js";
 import { containerCreateOptions } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { Clock } from "../health/clock.js";
+import { httpClient } from "../health/http-client.js";
 import { asideNamePrefix, containerName, LABEL, nextName } from "../labels.js";
 import type { ServiceSpec } from "../manifest/types.js";
 import type { StatusRecord } from "./events.js";
@@ -34,6 +35,7 @@ export async function replaceContainer(
   const name = containerName(inputs.project, inputs.service.name);
   const asideName = `${asideNamePrefix(name)}${inputs.runId}`;
   tracker.enter("deploying", { previous_image: previous?.image ?? null });
+  void httpClient(); // loads while the container is created and started, ready for the first probe
 
   for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
 

@@ -17,9 +17,7 @@ function newest(path: string): number {
 /** The same rule as scripts/setup.sh: rebuild dist/ when src/ or the build config changed after the last build. */
 function ensureBuilt(): void {
   const stamp = join(REPO_ROOT, "dist", ".build-stamp");
-  const inputs = ["src", "tsconfig.json", "tsconfig.build.json", "package-lock.json"].map((p) =>
-    join(REPO_ROOT, p),
-  );
+  const inputs = ["src", "scripts/build.mjs", "package-lock.json"].map((p) => join(REPO_ROOT, p));
   const built = existsSync(CLI) ? newest(stamp) : 0;
   if (built > 0 && inputs.every((input) => newest(input) <= built)) return;
   try {
