@@ -41,6 +41,9 @@ const RESULTS = join(ROOT, "bench", "results");
 const N = 6;
 /** Rounds of every deploy variant (BENCH_ROUNDS): the figures are medians. */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3) || 3);
+/** BENCH_ONLY=cold,chain,chainSeq: measure only these variants (also `help`, `plan`), to look into one figure. */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const wanted = (variant) => !ONLY || ONLY.has(variant);
 const NOOP_RUNS = 3;
 const HELP_RUNS = 10;
 const PLAN_RUNS = 5;
@@ -639,6 +642,7 @@ async function main() {
     // Every deploy variant ROUNDS times, interleaved, so that a slow spell of the machine hits them alike;
     // the figures take each variant's median run.
     const sample = async (variant, round, work) =>
+      wanted(variant) &&
       attempt(`${variant} (round ${round + 1})`, errors, async () => {
         const result = { ...(await work(`${variant}-${ID}-${round}`)), round };
         samples[variant] = [...(samples[variant] ?? []), result];
@@ -703,13 +707,15 @@ async function main() {
       const noops = samples.compose.flatMap((compose) => compose.noop.runs);
       m.compose.noop = { ms: median(noops), runs: noops };
     }
-    await attempt("help", errors, async () => {
-      m.help = await helpTimes(tmp);
-    });
-    await attempt("plan", errors, async () => {
-      m.plan = await planTimes(tmp, have.rss);
-      await removeToolProject(VARIANTS.plan.project);
-    });
+    if (wanted("help"))
+      await attempt("help", errors, async () => {
+        m.help = await helpTimes(tmp);
+      });
+    if (wanted("plan"))
+      await attempt("plan", errors, async () => {
+        m.plan = await planTimes(tmp, have.rss);
+        await removeToolProject(VARIANTS.plan.project);
+      });
   } finally {
     await cleanupEverything(tmp);
   }

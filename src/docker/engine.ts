@@ -25,6 +25,11 @@ export interface ContainerState {
 export class Engine {
   constructor(readonly docker: Dockerode) {}
 
+  /** How many CPUs the engine's machine has (a remote host's, not this one's). */
+  async cpus(): Promise<number> {
+    return (await this.docker.info()).NCPU;
+  }
+
   async ping(): Promise<void> {
     await this.docker.ping();
   }

@@ -13,6 +13,7 @@ import {
 } from "../docker/specs.js";
 import { inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
+import type { BuildClaim } from "../hosts/build-slots.js";
 import type { HostConnection } from "../hosts/pool.js";
 import { asideNamePrefix, containerName, imageTag, LABEL, nextNamePrefix } from "../labels.js";
 import { decide } from "../plan/decide.js";
@@ -31,8 +32,8 @@ export interface TargetDeps {
   repos: RunRepos;
   /** The target host's connection (connecting may fail: that fails this target in phase `connect`). */
   connection: () => Promise<HostConnection>;
-  /** Runs a build within the host's build limit. */
-  buildSlot: <T>(work: () => Promise<T>) => Promise<T>;
+  /** The target's place in its host's build queue (claimed at once, so that it keeps its rank while fetching). */
+  claimBuildSlot: (engine: Engine) => BuildClaim;
   /** Resolves to null when every dependency is healthy, else the reason this target must be skipped. */
   dependenciesReady: () => Promise<string | null>;
   clock: Clock;
@@ -47,9 +48,11 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
   const { plan, target, tracker } = deps;
   const { service } = target;
   let phase: PhaseError["phase"] = "connect";
+  let buildClaim: BuildClaim | undefined;
   try {
     const connection = await deps.connection();
     const { engine } = connection;
+    buildClaim = deps.claimBuildSlot(engine);
 
     phase = "deploy";
     const current = await recoverContainer(engine, plan.project, service.name, (line) =>
@@ -100,8 +103,9 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     if (decision.action === "build" && contextTree) {
       phase = "build";
       tracker.enter("building");
-      await deps.buildSlot(() => buildImage(deps, engine, inputs, contextTree));
+      await buildClaim.run(() => buildImage(deps, engine, inputs, contextTree));
     }
+    buildClaim.drop(); // from here on, it only waits: targets ranked after it may have its reserved slot
 
     phase = "deploy";
     const blocked = await deps.dependenciesReady();
@@ -134,6 +138,8 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     const failure = inPhase(phase, error);
     return tracker.fail("failed", failure.phase, failure.message);
+  } finally {
+    buildClaim?.drop();
   }
 }
 

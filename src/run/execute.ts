@@ -40,6 +40,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   const repos = new RunRepos(deps.repoCache, deps.signal);
   const trackerOf = (target: TargetPlan) => trackers.get(target.ref.key) as TargetTracker;
   const items = plan.targets.map((target) => ({ ...target, key: target.ref.key }));
+  const rank = new Map(plan.targets.map((target, index) => [target.ref.key, index]));
   return schedule(
     items,
     {
@@ -50,7 +51,8 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
           tracker: trackerOf(target),
           repos,
           connection: () => deps.hosts.connection(target.host),
-          buildSlot: (work) => deps.hosts.buildSlot(target.host, work),
+          claimBuildSlot: (engine) =>
+            deps.hosts.claimBuildSlot(target.host, engine, rank.get(target.ref.key) ?? 0),
           dependenciesReady,
           clock: deps.clock,
           signal: deps.signal,
