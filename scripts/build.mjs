@@ -14,10 +14,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
  *   time, and dockerode's BuildKit progress parser pulls in protobufjs: about 150 ms and 200 KB of bundle for
  *   things the tool never uses (it builds with the classic builder and reaches SSH hosts through its own agent);
  * - string-width (three copies: yargs', cliui's, wrap-ansi's) builds an Intl.Segmenter and Unicode regexes
- *   when imported, about 35 ms, though it is only called to lay out `--help` and the live tree.
+ *   when imported, about 35 ms, though it is only called to lay out help (which yargs renders after starting
+ *   any subcommand, to have it ready) and the live tree, nearly always on plain ASCII.
  * Each `stub` replaces the module with a function that requires the real one on its first call (`cjs`: the
- * module is that function; `esm-default`: its default export is); `external` modules are already required
- * inside a function, so they only stay out of the bundle. `importer` limits a rule to one importing file.
+ * module is that function; `string-width`: its default export is, and answers plain ASCII itself);
+ * `external` modules are already required inside a function, so they only stay out of the bundle.
+ * `importer` limits a rule to one importing file.
  */
 const deferred = [
   {
@@ -33,13 +35,14 @@ const deferred = [
     real: "dockerode/lib/buildkit.js",
     stub: "external",
   },
-  { request: "string-width", real: "string-width", stub: "esm-default" },
+  { request: "string-width", real: "string-width", stub: "string-width" },
 ];
 
 const STUBS = {
   cjs: (real) => `module.exports = function (...args) { return require(${JSON.stringify(real)})(...args); };`,
-  "esm-default": (real) =>
-    `let real;\nexport default function (...args) {\n  real ??= require(${JSON.stringify(real)}).default;\n  return real(...args);\n}`,
+  // string-width's own first test, without loading it: printable ASCII is one column per character.
+  "string-width": (real) =>
+    `let real;\nexport default function (text, options) {\n  if (typeof text === "string" && /^[\\x20-\\x7e]*$/.test(text)) return text.length;\n  real ??= require(${JSON.stringify(real)}).default;\n  return real(text, options);\n}`,
 };
 
 const deferRequires = {

@@ -48,10 +48,10 @@ export class RepoCache {
   constructor(readonly root: string) {}
 
   /**
-   * The commit `branch` of `repo` points at, shallow-fetched into the cache, with every folder's tree id. When
-   * the branch has not moved since the cache last fetched it, only its head is asked for (`git ls-remote`, one
-   * round trip without any pack negotiation) and the folder trees recorded then are reused: a no-op deploy
-   * costs one git process per repository.
+   * The commit `branch` of `repo` points at, shallow-fetched into the cache, with every folder's tree id. Once
+   * the cache has fetched the branch, the next call first asks only for its head (`git ls-remote`, one round
+   * trip without any pack negotiation): when it has not moved, the folder trees recorded then are reused, so a
+   * no-op deploy costs one git process per repository.
    */
   async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
     const dir = this.#repoDir(repo);
@@ -65,12 +65,13 @@ export class RepoCache {
           cause: error,
         });
       };
-      const [head, known] = await Promise.all([
-        remoteHead(git, repo, branch).catch((error: unknown) => fail("reading", error)),
-        readBranchRecord(dir, branch),
-      ]);
-      if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${repo}`);
-      if (known && known.commit === head) return known;
+      // Nothing recorded (a new cache, a new branch): the fetch says all that ls-remote would.
+      const known = await readBranchRecord(dir, branch);
+      if (known) {
+        const head = await remoteHead(git, repo, branch).catch((error: unknown) => fail("reading", error));
+        if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${repo}`);
+        if (head === known.commit) return known;
+      }
 
       const ref = `refs/deploy/heads/${branch}`;
       await git

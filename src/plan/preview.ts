@@ -60,10 +60,15 @@ export async function previewPlan(
 
 async function previewTarget(plan: DeployPlan, target: TargetPlan, hosts: HostPool, repos: RunRepos) {
   const { service } = target;
-  const revision = await repos.fetch(service.repo, target.branch, service.context);
+  // The running container does not depend on the commit: the engine is asked while git answers.
+  const [revision, engine, current] = await Promise.all([
+    repos.fetch(service.repo, target.branch, service.context),
+    hosts.engine(target.host),
+    hosts
+      .engine(target.host)
+      .then((engine) => engine.inspectContainer(containerName(plan.project, service.name))),
+  ]);
   const image = imageTag(plan.project, service.name, revision.commit);
-  const engine = await hosts.engine(target.host);
-  const current = await engine.inspectContainer(containerName(plan.project, service.name));
   const decision = decide(
     { current, existingImage: await engine.imageLabels(image) },
     {

@@ -55,16 +55,25 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     buildClaim = deps.claimBuildSlot(engine);
 
     phase = "deploy";
-    const current = await recoverContainer(engine, plan.project, service.name, (line) =>
+    const recovered = recoverContainer(engine, plan.project, service.name, (line) =>
       tracker.log("deploy", line),
-    );
-
+    ).catch((error: unknown) => {
+      throw inPhase("deploy", error);
+    });
     const rollback = plan.options.rollbackTo;
-    phase = rollback === undefined ? "git" : "deploy";
-    const source =
-      rollback === undefined
-        ? await fetchSource(deps)
-        : await rollbackSource(engine, deps, rollback, current);
+    let current: ContainerState | null;
+    let source: ImageSource;
+    if (rollback === undefined) {
+      // The fetch does not depend on the running container: both at once, each failing in its own phase.
+      phase = "git";
+      const fetched = fetchSource(deps).catch((error: unknown) => {
+        throw inPhase("git", error);
+      });
+      [current, source] = await Promise.all([recovered, fetched]);
+    } else {
+      current = await recovered;
+      source = await rollbackSource(engine, deps, rollback, current);
+    }
     tracker.note({ commit: source.commit, image: source.image });
     const inputs: ContainerInputs = {
       project: plan.project,

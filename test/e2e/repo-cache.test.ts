@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhaseError } from "../../src/errors.js";
 import { RepoCache } from "../../src/git/repo-cache.js";
-import { inFolder, makeRepo, type Repo } from "./support/git-fixture.js";
+import { git, inFolder, makeRepo, type Repo } from "./support/git-fixture.js";
 
 /** The record RepoCache keeps of a branch's last fetch (one file per branch inside the bare repository). */
 async function recordFile(cacheRoot: string, branch: string): Promise<string> {
@@ -48,11 +48,18 @@ describe("the repository cache", () => {
     expect(JSON.parse(await readFile(file, "utf8")).commit).toBe(next);
   });
 
-  it("fails in phase git, naming a branch that does not exist", async () => {
-    const error = await new RepoCache(cacheRoot).fetch(repo.dir, "nope").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PhaseError);
-    expect((error as PhaseError).phase).toBe("git");
-    expect((error as PhaseError).message).toContain("branch nope does not exist");
+  it("fails in phase git, naming a branch that does not exist (never fetched, or deleted since)", async () => {
+    const never = await new RepoCache(cacheRoot).fetch(repo.dir, "nope").catch((e: unknown) => e);
+    expect(never).toBeInstanceOf(PhaseError);
+    expect((never as PhaseError).phase).toBe("git");
+    expect((never as PhaseError).message).toMatch(/fetching branch nope of .* failed: .*nope/);
+
+    await repo.branch("short-lived", { "note.txt": "soon gone" });
+    await new RepoCache(cacheRoot).fetch(repo.dir, "short-lived");
+    await git(repo.dir, "branch", "-D", "short-lived");
+    const deleted = await new RepoCache(cacheRoot).fetch(repo.dir, "short-lived").catch((e: unknown) => e);
+    expect((deleted as PhaseError).phase).toBe("git");
+    expect((deleted as PhaseError).message).toContain("branch short-lived does not exist");
   });
 
   it("fails in phase git with git's message when the repository cannot be read", async () => {
@@ -60,6 +67,15 @@ describe("the repository cache", () => {
       .fetch(join(cacheRoot, "no-such-repo"), "main")
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PhaseError);
-    expect((error as PhaseError).message).toMatch(/reading branch main of .*no-such-repo failed: .+/);
+    expect((error as PhaseError).message).toMatch(/fetching branch main of .*no-such-repo failed: .+/);
+  });
+
+  it("fails with git's message when a repository it fetched before has gone", async () => {
+    const gone = await makeRepo({ README: "soon gone" });
+    await new RepoCache(cacheRoot).fetch(gone.dir, "main");
+    await gone.remove();
+    const error = await new RepoCache(cacheRoot).fetch(gone.dir, "main").catch((e: unknown) => e);
+    expect((error as PhaseError).phase).toBe("git");
+    expect((error as PhaseError).message).toMatch(/reading branch main of .* failed: .+/);
   });
 });

@@ -23,7 +23,7 @@ export interface Repo {
   remove(): Promise<void>;
 }
 
-async function git(dir: string, ...args: string[]): Promise<string> {
+export async function git(dir: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec("git", args, {
     cwd: dir,
     // No global or system config of the machine may change the fixtures (signing, hooks, default branch).
