@@ -9,10 +9,10 @@ export interface BuildClaim {
 /**
  * The build slots of one host, granted by rank (the plan's start order: dependencies first), counting the
  * targets that have not asked yet. Every target claims its rank when it starts; `limit` builds run at once,
- * and a free slot is kept for the lowest-ranked claims even while they are still fetching. So the head of a
- * `depends_on` chain builds first instead of sharing the CPUs with every later link (the chain's wall time is
- * the head's build plus the starts, one after the other), while independent services, which all rank
- * alike in effect, still fill every slot at once.
+ * and a free slot is kept for the lowest-ranked claims even while they are still fetching. When there are
+ * more builds than slots, the head of a `depends_on` chain therefore builds first rather than after later
+ * links whose fetch happened to finish sooner (the chain's wall time is its head's build plus the starts,
+ * one after the other); with fewer builds than slots, every build starts as soon as it asks.
  *
  * A reservation only ever waits for a claim of lower rank, and such a claim belongs to a target that started
  * earlier and never waits on anything before building: the queue cannot deadlock.

@@ -61,12 +61,11 @@ export async function previewPlan(
 async function previewTarget(plan: DeployPlan, target: TargetPlan, hosts: HostPool, repos: RunRepos) {
   const { service } = target;
   // The running container does not depend on the commit: the engine is asked while git answers.
+  const connected = hosts.engine(target.host);
   const [revision, engine, current] = await Promise.all([
     repos.fetch(service.repo, target.branch, service.context),
-    hosts.engine(target.host),
-    hosts
-      .engine(target.host)
-      .then((engine) => engine.inspectContainer(containerName(plan.project, service.name))),
+    connected,
+    connected.then((engine) => engine.inspectContainer(containerName(plan.project, service.name))),
   ]);
   const image = imageTag(plan.project, service.name, revision.commit);
   const decision = decide(
