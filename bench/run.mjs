@@ -120,10 +120,10 @@ async function preflight() {
   return { compose, curl, rss: existsSync(TIME_BIN) };
 }
 
-/** When dist/ was last built (tsc rewrites every file): a rebuild during the run would mix two builds. */
+/** When dist/ was last built (scripts/build.mjs rewrites it whole): a rebuild during the run would mix two builds. */
 function distBuiltAt() {
   try {
-    return statSync(join(ROOT, "dist", "main.js")).mtime.toISOString();
+    return statSync(join(ROOT, "dist", "cli.js")).mtime.toISOString();
   } catch {
     return null;
   }
