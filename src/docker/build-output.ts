@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import type { BuildKitTrace } from "./buildkit-trace.js";
 
 /** What the engine's build stream said, once it ended. */
 export type BuildOutcome = { ok: true; imageId?: string } | { ok: false; message: string };
@@ -7,9 +8,10 @@ export type BuildOutcome = { ok: true; imageId?: string } | { ok: false; message
 const TAIL_LINES = 12;
 
 /**
- * Reads the engine's JSON-lines build stream. A failed build does not fail the HTTP request: the engine
- * answers 200 and reports the failure as an `error`/`errorDetail` line, so the stream must be scanned.
- * Every output line goes to `onLine`; a failure message names the failing step and its last output lines.
+ * Reads the engine's JSON-lines build stream, from either builder. A failed build does not fail the HTTP
+ * request: the engine answers 200 and reports the failure as an `error`/`errorDetail` line, so the stream must
+ * be scanned. Every output line goes to `onLine`; a failure message names the failing step and its last output
+ * lines. BuildKit's output comes as protobuf trace messages, decoded by BuildKitTrace (loaded on the first one).
  */
 export async function readBuildOutput(
   stream: Readable,
@@ -19,6 +21,14 @@ export async function readBuildOutput(
   let step: string | undefined;
   let imageId: string | undefined;
   let failure: string | undefined;
+  let trace: BuildKitTrace | undefined;
+  const say = (text: string[]) => {
+    for (const line of text) {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      onLine(line);
+    }
+  };
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   for await (const raw of lines) {
     if (raw.trim() === "") continue;
@@ -28,13 +38,18 @@ export async function readBuildOutput(
       continue;
     }
     if (message.imageId) imageId = message.imageId;
+    if (message.trace !== undefined) {
+      trace ??= new (await import("./buildkit-trace.js")).BuildKitTrace();
+      say(trace.read(message.trace));
+      step = trace.step;
+      continue;
+    }
     for (const line of message.text) {
       if (/^Step \d+\/\d+ :/.test(line)) step = line;
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      onLine(line);
     }
+    say(message.text);
   }
+  if (trace) say(trace.flush());
   if (failure === undefined) return { ok: true, imageId };
   const where = step ? ` at ${step}` : "";
   const output = tail.length > 0 ? `\n${tail.map((line) => `  | ${line}`).join("\n")}` : "";
@@ -45,6 +60,8 @@ interface ParsedLine {
   text: string[];
   error?: string;
   imageId?: string;
+  /** A BuildKit trace message: a base64-encoded protobuf StatusResponse. */
+  trace?: string;
 }
 
 function parseLine(raw: string): ParsedLine {
@@ -53,7 +70,8 @@ function parseLine(raw: string): ParsedLine {
     status?: string;
     error?: string;
     errorDetail?: { message?: string };
-    aux?: { ID?: string };
+    id?: string;
+    aux?: { ID?: string } | string;
   };
   try {
     message = JSON.parse(raw);
@@ -63,10 +81,14 @@ function parseLine(raw: string): ParsedLine {
   if (message.error || message.errorDetail) {
     return { text: [], error: (message.errorDetail?.message ?? message.error ?? "unknown error").trim() };
   }
+  if (message.id === "moby.buildkit.trace" && typeof message.aux === "string") {
+    return { text: [], trace: message.aux };
+  }
+  const imageId = typeof message.aux === "object" ? message.aux.ID : undefined;
   const body = message.stream ?? message.status ?? "";
   const text = body
     .split(/\r?\n/)
     .map((line) => line.trimEnd())
     .filter((line) => line !== "");
-  return { text, imageId: message.aux?.ID };
+  return { text, imageId };
 }

@@ -34,16 +34,31 @@ export class Engine {
     await this.docker.ping();
   }
 
+  /**
+   * POST /build with the packed context as the body. Not through dockerode's buildImage: for `version: "2"`
+   * (BuildKit) it opens a gRPC session, which only a context sent over that session, or registry credentials,
+   * would need; an uploaded context builds without one.
+   */
   async build(
     context: Readable,
     options: Dockerode.ImageBuildOptions,
     onLine: (line: string) => void,
     signal?: AbortSignal,
   ): Promise<BuildOutcome> {
-    const stream = (await this.docker.buildImage(context as NodeJS.ReadableStream, {
-      ...options,
-      ...(signal ? { abortSignal: signal } : {}),
-    })) as Readable;
+    const stream = await new Promise<Readable>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: "/build?",
+          method: "POST",
+          file: context,
+          options,
+          abortSignal: signal,
+          isStream: true,
+          statusCodes: { 200: true, 400: "bad parameter", 500: "server error" },
+        },
+        (error, response) => (error ? reject(error) : resolve(response as Readable)),
+      );
+    });
     return readBuildOutput(stream, onLine);
   }
 

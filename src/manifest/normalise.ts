@@ -150,6 +150,7 @@ export function normaliseHost(name: string, written: WrittenHost, ctx: LoadConte
     // A path on that host, not on this one: left as written.
     ...(host.docker_socket === undefined ? {} : { dockerSocket: host.docker_socket }),
     ...(host.max_builds === undefined ? {} : { maxBuilds: host.max_builds }),
+    ...(host.builder === undefined ? {} : { builder: host.builder }),
   };
 }
 

@@ -150,6 +150,11 @@ export const HostSchema = z
         }),
         docker_socket: z.string().min(1).describe("The engine's socket on that host."),
         max_builds: z.int().min(1).describe("Concurrent image builds on this host."),
+        builder: z
+          .enum(["buildkit", "classic"])
+          .describe(
+            "The engine's image builder: `buildkit`, or `classic` for engines without BuildKit. Absent: BuildKit, unless DOCKER_BUILDKIT=0.",
+          ),
       })
       .partial(),
   ])
@@ -249,6 +254,6 @@ export type WrittenHost = z.output<typeof HostSchema>;
 export const KNOWN_KEYS = {
   top: Object.keys(ManifestSchema.shape),
   service: ["repo", ...Object.keys(sharedServiceShape), "depends_on"],
-  host: ["ssh", "identity_file", "known_hosts", "host_key_policy", "docker_socket", "max_builds"],
+  host: ["ssh", "identity_file", "known_hosts", "host_key_policy", "docker_socket", "max_builds", "builder"],
   health: Object.keys(HealthObjectSchema.shape),
 };

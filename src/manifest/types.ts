@@ -33,7 +33,11 @@ export interface HostSpec {
   dockerSocket?: string;
   /** Concurrent image builds on this host; absent = the scheduler's default. */
   maxBuilds?: number;
+  /** The engine's image builder; absent = BuildKit unless DOCKER_BUILDKIT=0 (see hostBuilder). */
+  builder?: Builder;
 }
+
+export type Builder = "buildkit" | "classic";
 
 export interface PortMapping {
   /** Host address to bind; absent = all addresses. */

@@ -8,8 +8,10 @@ import {
   type ContainerInputs,
   configHash,
   GENERATED_DOCKERFILE,
+  hostBuilder,
   imageLabels,
   labelledDockerfile,
+  labelsInDockerfile,
 } from "../docker/specs.js";
 import { inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
@@ -261,8 +263,8 @@ async function buildImage(
   const forced = plan.options.forceRebuild;
   const dir = await deps.repos.exportTree(target.service.repo, contextTree);
   const { service } = target;
-  const labelsInDockerfile = !service.target;
-  const generated = labelsInDockerfile
+  const builder = hostBuilder(target.host);
+  const generated = labelsInDockerfile(builder, service)
     ? {
         name: GENERATED_DOCKERFILE,
         content: labelledDockerfile(
@@ -272,10 +274,13 @@ async function buildImage(
       }
     : undefined;
   const context = await packContext(dir, service.dockerfile, generated);
-  tracker.log("build", `building ${inputs.image}${forced ? " without cache (--force-rebuild)" : ""}`);
+  tracker.log(
+    "build",
+    `building ${inputs.image} with ${builder === "buildkit" ? "BuildKit" : "the classic builder"}${forced ? " without cache (--force-rebuild)" : ""}`,
+  );
   const outcome = await engine.build(
     context,
-    buildOptions({ ...inputs, contextTree }, { noCache: forced, labelsInDockerfile }),
+    buildOptions({ ...inputs, contextTree }, { noCache: forced, builder }),
     (line) => tracker.log("build", line),
     deps.signal,
   );

@@ -154,7 +154,7 @@ describe("repeatable deploys", () => {
       expect((await logs.status(service)).state, service).toBe("succeeded");
       expect((await httpGet(url(service))).body, service).toContain(marker(service, "v1"));
       live[service] = await snapshot(service);
-      // A real build ran: the classic builder's step lines are in this run's section.
+      // A real build ran: the builder's step lines are in this run's section.
       expect(buildStepLines(lastRunSection(await logs.log(service))).length, service).toBeGreaterThan(0);
     }
   });

@@ -5,6 +5,7 @@ import {
   configHash,
   containerCreateOptions,
   GENERATED_DOCKERFILE,
+  hostBuilder,
   labelledDockerfile,
 } from "../../src/docker/specs.js";
 import { Secret } from "../../src/secret.js";
@@ -92,16 +93,14 @@ describe("configHash", () => {
 
 describe("buildOptions", () => {
   it("tags, labels and passes build args and target", () => {
-    const options = buildOptions(
-      { ...inputs, contextTree: "tree1" },
-      { noCache: true, labelsInDockerfile: false },
-    );
+    const options = buildOptions({ ...inputs, contextTree: "tree1" }, { noCache: true, builder: "buildkit" });
     expect(options).toMatchObject({
       t: "shop/api:0123456789ab",
       dockerfile: "Dockerfile",
       target: "runtime",
       buildargs: { NODE_ENV: "production" },
       nocache: true,
+      version: "2",
       labels: {
         "io.deploy.project": "shop",
         "io.deploy.service": "api",
@@ -111,13 +110,26 @@ describe("buildOptions", () => {
     });
   });
 
-  it("points at the generated Dockerfile, without the labels option, when the labels are in it", () => {
+  it("points the classic builder at the generated Dockerfile, without the labels option", () => {
+    const noTarget = { ...service, target: undefined };
     const options = buildOptions(
-      { ...inputs, contextTree: "tree1" },
-      { noCache: false, labelsInDockerfile: true },
+      { ...inputs, service: noTarget, contextTree: "tree1" },
+      { noCache: false, builder: "classic" },
     );
-    expect(options.dockerfile).toBe(GENERATED_DOCKERFILE);
+    expect(options).toMatchObject({ dockerfile: GENERATED_DOCKERFILE, version: "1", forcerm: true });
     expect(options.labels).toBeUndefined();
+    // With a target, the last stage need not be the one built: the labels option it is.
+    expect(
+      buildOptions({ ...inputs, contextTree: "tree1" }, { noCache: false, builder: "classic" }),
+    ).toMatchObject({ dockerfile: "Dockerfile", labels: { "io.deploy.service": "api" } });
+  });
+
+  it("picks the host's builder, else BuildKit unless DOCKER_BUILDKIT=0", () => {
+    const host = { name: "local", hostKeyPolicy: "strict" } as const;
+    expect(hostBuilder(host, {})).toBe("buildkit");
+    expect(hostBuilder(host, { DOCKER_BUILDKIT: "0" })).toBe("classic");
+    expect(hostBuilder({ ...host, builder: "classic" }, {})).toBe("classic");
+    expect(hostBuilder({ ...host, builder: "buildkit" }, { DOCKER_BUILDKIT: "0" })).toBe("buildkit");
   });
 
   it("appends every label in one LABEL instruction, quoted", () => {

@@ -26,7 +26,7 @@ export interface CliOptions {
 export function cleanEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith("DEPLOY_") || key === "FORCE_COLOR" || key === "DEBUG") continue;
+    if (key.startsWith("DEPLOY_") || ["FORCE_COLOR", "DEBUG", "DOCKER_BUILDKIT"].includes(key)) continue;
     env[key] = value;
   }
   return env;
