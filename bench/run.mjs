@@ -32,7 +32,7 @@ import {
   writeManifest,
 } from "./lib/fixtures.mjs";
 import { bashPhases, meanOf, toolRunPhases } from "./lib/phases.mjs";
-import { cleanEnv, killAll, median, mustRun, run, sleep, TIME_BIN } from "./lib/proc.mjs";
+import { baselineBuilder, cleanEnv, killAll, median, mustRun, run, sleep, TIME_BIN } from "./lib/proc.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "dist", "cli.js");
@@ -60,6 +60,8 @@ const VARIANTS = {
   composePar: { project: `bench-composep-${ID}`, port: 28140 },
   chain: { project: `bench-chain-${ID}`, port: 28150 },
   chainSeq: { project: `bench-chainseq-${ID}`, port: 28160 },
+  bashBk: { project: `bench-bashbk-${ID}`, port: 28170 },
+  composeBk: { project: `bench-composebk-${ID}`, port: 28180 },
   plan: { project: `bench-plan-${ID}`, port: 28200 },
 };
 
@@ -225,25 +227,26 @@ async function toolNoop(cold) {
   return { ms: median(times), runs: times, phases };
 }
 
-async function bashCold(tmp, services) {
-  const { project } = VARIANTS.bash;
+/** The bash baseline, cold, as `variant` (bash or bashBk), with the builder settings `builderEnv`. */
+async function bashCold(tmp, variant, services, builderEnv) {
+  const { project } = VARIANTS[variant];
   await removeBashProject(project);
-  const work = join(tmp, "bash");
+  const work = join(tmp, variant);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
-  log(`bash: baseline.sh (${project}), cold`);
+  log(`${variant}: baseline.sh (${project}), cold`);
   const specs = services.map((s) => `${s.name}=${s.repo}=${s.port}`);
   const meter = cpuMeter();
   const result = await run("bash", [BASELINE, project, work, ...specs], {
     cwd: work,
-    env: cleanEnv({ BENCH_HEALTH_INTERVAL: String(HEALTH_INTERVAL_MS / 1000) }),
+    env: cleanEnv({ BENCH_HEALTH_INTERVAL: String(HEALTH_INTERVAL_MS / 1000), ...builderEnv }),
   });
   const cpu = meter.stop();
   if (result.code !== 0) throw new Error(`bash baseline failed: ${describeFailure(result)}`);
   await allHealthy(services);
   const phases = {};
   for (const s of services) phases[s.name] = await bashPhases(join(work, `${s.name}.times`));
-  log(`bash: ${secs(result.ms)} s`);
+  log(`${variant}: ${secs(result.ms)} s`);
   return { ms: result.ms, cpu, phases };
 }
 
@@ -260,15 +263,24 @@ async function cloneAll(work, services) {
   return { cloned, ms: performance.now() - start };
 }
 
-function compose(project, file, args, options = {}) {
-  return run("docker-compose", ["-p", project, "-f", file, ...args], { timeoutMs: 300_000, ...options });
+function compose(project, file, args, { builderEnv = baselineBuilder.classic, ...options } = {}) {
+  return run("docker-compose", ["-p", project, "-f", file, ...args], {
+    timeoutMs: 300_000,
+    env: cleanEnv(builderEnv),
+    ...options,
+  });
 }
 
 /**
  * Compose, cold: clone (timed apart), then `up -d --build` (or with `parallelBuild`, `build --parallel` then
  * `up -d`), then wait until every /health answers. With `noop`, `up -d` again, NOOP_RUNS times.
  */
-async function composeCold(tmp, variant, services, { parallelBuild = false, noop = false } = {}) {
+async function composeCold(
+  tmp,
+  variant,
+  services,
+  { parallelBuild = false, noop = false, builderEnv = baselineBuilder.classic } = {},
+) {
   const { project } = VARIANTS[variant];
   await removeComposeProject(project);
   const work = join(tmp, variant);
@@ -290,7 +302,7 @@ async function composeCold(tmp, variant, services, { parallelBuild = false, noop
     : [["up", "-d", "--build"]];
   const stepMs = [];
   for (const step of steps) {
-    const result = await compose(project, file, step, { cwd: work });
+    const result = await compose(project, file, step, { cwd: work, builderEnv });
     if (result.code !== 0)
       throw new Error(`docker-compose ${step.join(" ")} failed: ${describeFailure(result)}`);
     stepMs.push(result.ms);
@@ -321,6 +333,19 @@ async function composeCold(tmp, variant, services, { parallelBuild = false, noop
   }
   await compose(project, file, ["down", "--rmi", "all", "-v", "--remove-orphans", "-t", "0"], { cwd: work });
   return out;
+}
+
+/**
+ * A docker CLI that builds with BuildKit (DOCKER_BUILDKIT=1), found by building `dir` as `tag`: the one on the
+ * PATH (with buildx), else Debian's docker.io CLI in /usr/bin (20.10 has BuildKit built in). `{ dir }` or null.
+ */
+async function buildkitCli(dir, tag) {
+  for (const cliDir of [null, "/usr/bin"]) {
+    const env = cleanEnv(baselineBuilder.buildkit(cliDir));
+    const result = await run("docker", ["build", "-q", "-t", tag, dir], { env, timeoutMs: 120_000 });
+    if (result.code === 0) return { dir: cliDir };
+  }
+  return null;
 }
 
 async function timesOf(runs, cmd, args, options) {
@@ -522,6 +547,8 @@ function printComparison(m) {
     ["bash jobs, cold", m.bash],
     ["compose up --build", m.compose],
     ["compose build --parallel", m.composePar],
+    ["bash jobs, BuildKit", m.bashBk],
+    ["compose up --build, BuildKit", m.composeBk],
     ["tool, chain", m.chain],
     ["tool -j 1, chain", m.chainSeq],
   ].filter(([, v]) => v);
@@ -590,7 +617,7 @@ async function cleanupEverything(tmp) {
   log("cleaning up containers, images and temp folders");
   for (const [variant, { project }] of Object.entries(VARIANTS)) {
     try {
-      if (variant === "bash") await removeBashProject(project);
+      if (variant.startsWith("bash")) await removeBashProject(project);
       else if (variant.startsWith("compose")) await removeComposeProject(project);
       else await removeToolProject(project);
     } catch (error) {
@@ -634,10 +661,13 @@ async function main() {
       repos.push(await makeRepo(join(tmp, "repos", `svc-${i}`), serviceFiles(i, `svc-${i}`, "initial")));
     }
 
-    // A throwaway build first, so no variant pays the engine's first-build warm-up.
+    // A throwaway build with each builder first, so no variant pays the engine's first-build warm-up.
     await stampAll(repos, `warmup-${ID}`);
-    await run("docker", ["build", "-q", "-t", `bench-warmup-${ID}:latest`, repos[0]], { timeoutMs: 120_000 });
-    await run("docker", ["rmi", "-f", `bench-warmup-${ID}:latest`]);
+    const warmup = `bench-warmup-${ID}:latest`;
+    await run("docker", ["build", "-q", "-t", warmup, repos[0]], { env: cleanEnv(baselineBuilder.classic) });
+    const bkCli = (wanted("bashBk") || wanted("composeBk")) && (await buildkitCli(repos[0], warmup));
+    if (!bkCli) log("no docker CLI here builds with BuildKit: the BuildKit baselines are skipped");
+    await run("docker", ["rmi", "-f", warmup]);
 
     // Every deploy variant ROUNDS times, interleaved, so that a slow spell of the machine hits them alike;
     // the figures take each variant's median run.
@@ -665,9 +695,31 @@ async function main() {
       if (have.curl) {
         await sample("bash", round, async (stamp) => {
           await stampAll(repos, stamp);
-          const bash = await bashCold(tmp, sixServices(repos, "bash"));
+          const bash = await bashCold(tmp, "bash", sixServices(repos, "bash"), baselineBuilder.classic);
           await removeBashProject(VARIANTS.bash.project);
           return bash;
+        });
+      }
+      // The baselines again with BuildKit, as the tool builds: the gap left is the orchestration's.
+      if (have.curl && bkCli) {
+        await sample("bashBk", round, async (stamp) => {
+          await stampAll(repos, stamp);
+          const bash = await bashCold(
+            tmp,
+            "bashBk",
+            sixServices(repos, "bashBk"),
+            baselineBuilder.buildkit(bkCli.dir),
+          );
+          await removeBashProject(VARIANTS.bashBk.project);
+          return bash;
+        });
+      }
+      if (have.compose && bkCli) {
+        await sample("composeBk", round, async (stamp) => {
+          await stampAll(repos, stamp);
+          return composeCold(tmp, "composeBk", sixServices(repos, "composeBk"), {
+            builderEnv: baselineBuilder.buildkit(bkCli.dir),
+          });
         });
       }
       await sample("seq", round, async (stamp) => {
@@ -783,6 +835,20 @@ async function main() {
     baseline: m.composePar?.ms,
     baselineName: "compose -p",
     rounds: perRound("cold", "composePar"),
+  });
+  figure("cold_vs_bash_buildkit", "cold deploy of 6 vs bash jobs with BuildKit", {
+    value: m.cold?.ms,
+    unit: "s",
+    baseline: m.bashBk?.ms,
+    baselineName: "bash bk",
+    rounds: perRound("cold", "bashBk"),
+  });
+  figure("cold_vs_compose_buildkit", "cold deploy of 6 vs Compose up --build with BuildKit", {
+    value: m.cold?.ms,
+    unit: "s",
+    baseline: m.composeBk?.ms,
+    baselineName: "compose bk",
+    rounds: perRound("cold", "composeBk"),
   });
   figure("compose_clone_s", "clone of the 6 for Compose (not in its figure)", {
     value: m.compose?.cloneMs,

@@ -3,11 +3,13 @@
  *
  * Every fixture service is a busybox httpd site on container port 8080 with `/health`, built with a short step:
  * odd ones `RUN sleep 1`, even ones a small COPY + RUN that writes a file. Each repo has a `stamp` file copied
- * first in its Dockerfile: a variant commits its own stamp, so no variant can reuse another's build cache.
+ * first in its Dockerfile: a variant commits its own stamp, different in each repo, so no build can reuse a
+ * layer of another variant, nor of a sibling service (with identical steps, the classic builder would reuse a
+ * sibling's layer when one at a time, and BuildKit would run a step shared by concurrent builds only once).
  */
 import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
 
@@ -77,7 +79,7 @@ export function serviceFiles(index, name, stamp) {
     ].join("\n"),
     ".dockerignore": "README.md\n",
     "README.md": `# ${name}\nA bench fixture.\n`,
-    stamp: `${stamp}\n`,
+    stamp: `${stamp} ${name}\n`,
     "www/index.html": `<!doctype html>\n<html><body><h1>${name}</h1></body></html>\n`,
     "www/health": "ok\n",
   };
@@ -85,7 +87,7 @@ export function serviceFiles(index, name, stamp) {
 
 /** Commits a new stamp to a fixture repo: the next build of it cannot use any earlier cache. */
 export function restamp(dir, stamp) {
-  return commit(dir, { stamp: `${stamp}\n` }, `stamp ${stamp}`);
+  return commit(dir, { stamp: `${stamp} ${basename(dir)}\n` }, `stamp ${stamp}`);
 }
 
 /** Health settings shared by every variant: the bash and compose pollers use the same interval. */

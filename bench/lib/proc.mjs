@@ -22,16 +22,38 @@ export function killAll(signal = "SIGTERM") {
   }
 }
 
-/** The caller's environment without what would change the tool's behaviour behind the bench's back. */
+/** Settings that pick a builder: the bench sets them per variant, never inherits them. */
+const BUILDER_SETTINGS = ["DOCKER_BUILDKIT", "COMPOSE_DOCKER_CLI_BUILD"];
+
+/** The caller's environment without what would change the tool's or a baseline's behaviour behind the bench's back. */
 export function cleanEnv(extra = {}) {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith("DEPLOY_") || key === "FORCE_COLOR" || key === "DEBUG") continue;
+    if (
+      key.startsWith("DEPLOY_") ||
+      key === "FORCE_COLOR" ||
+      key === "DEBUG" ||
+      BUILDER_SETTINGS.includes(key)
+    )
+      continue;
     env[key] = value;
   }
-  // Every variant builds with the engine's classic builder, as the tool does through the API.
-  return { ...env, NO_COLOR: "1", DOCKER_BUILDKIT: "0", ...extra };
+  return { ...env, NO_COLOR: "1", ...extra };
 }
+
+/**
+ * The baselines' builder settings. `classic` is what they do here by default: Compose v1 builds through
+ * docker-py's classic build, and a docker CLI without buildx has only the classic builder. `buildkit(dir)` turns
+ * BuildKit on for both (Compose through the CLI), with the docker CLI found in `dir` first on the PATH.
+ */
+export const baselineBuilder = {
+  classic: { DOCKER_BUILDKIT: "0" },
+  buildkit: (dir) => ({
+    DOCKER_BUILDKIT: "1",
+    COMPOSE_DOCKER_CLI_BUILD: "1",
+    ...(dir ? { PATH: `${dir}:${process.env.PATH}` } : {}),
+  }),
+};
 
 /**
  * Runs `cmd args`; resolves (never rejects on a non-zero exit) with
