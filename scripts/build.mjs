@@ -12,7 +12,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
  * Third-party modules the bundle leaves out of start-up, loaded from node_modules when first used:
  * - dockerode requires its BuildKit session code (gRPC) and docker-modem its `ssh://` code (ssh2) at load
  *   time, and dockerode's BuildKit progress parser pulls in protobufjs: about 150 ms and 200 KB of bundle for
- *   things the tool never uses (it builds with the classic builder and reaches SSH hosts through its own agent);
+ *   things the tool never uses (its BuildKit builds need no session, it decodes their progress itself with
+ *   protobufjs/light, in a chunk of its own, and it reaches SSH hosts through its own agent);
  * - string-width (three copies: yargs', cliui's, wrap-ansi's) builds an Intl.Segmenter and Unicode regexes
  *   when imported, about 35 ms, though it is only called to lay out help (which yargs renders after starting
  *   any subcommand, to have it ready) and the live tree, nearly always on plain ASCII.
@@ -74,6 +75,18 @@ const deferRequires = {
       );
       if (leaked.length > 0)
         throw new Error(`bundled though deferred: ${leaked.map((d) => d.real).join(", ")}`);
+      // zod's `{ z }` export is a namespace object that holds all of its ~40 locales (340 KB to compile at every
+      // start); `import * as z from "zod"` lets esbuild keep only what is used, English messages included.
+      const emitted = Object.values(result.metafile?.outputs ?? {}).flatMap((output) =>
+        Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) =>
+          bytesInOutput > 0 ? [input] : [],
+        ),
+      );
+      const locales = emitted.filter((input) => input.includes("node_modules/zod/v4/locales/"));
+      if (locales.length > 1)
+        throw new Error(
+          `zod's locales are bundled (${locales.length}): import zod as \`import * as z from "zod"\``,
+        );
     });
   },
 };

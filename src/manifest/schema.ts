@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod"; // a namespace import: see the zod check in scripts/build.mjs
 import { DEFAULTS, duration, HealthObjectSchema, HealthSchema, parsedWith, scalarText } from "./fields.js";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
