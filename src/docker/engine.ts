@@ -18,6 +18,14 @@ export interface ContainerState {
   startedAt: string;
 }
 
+/** A container as the engine's list shows it: enough to know a running one, not why another one stopped. */
+export interface ListedContainer {
+  image: string;
+  labels: Record<string, string>;
+  /** The list's `running` state: not restarting, paused or exited. */
+  running: boolean;
+}
+
 /**
  * The few engine operations a deploy needs, over dockerode, in domain terms. Idempotent outcomes
  * (already stopped, already gone) count as success so cleanup after a failure never masks the original error.
@@ -70,6 +78,34 @@ export class Engine {
       if (isStatus(error, 404)) return null;
       throw error;
     }
+  }
+
+  /**
+   * Containers whose name starts with `prefix`, by name, from one list call: their state as the list gives it,
+   * labels included, without an inspection each.
+   */
+  async containersByPrefix(prefix: string): Promise<Map<string, ListedContainer>> {
+    const listed = await this.docker.listContainers({
+      all: true,
+      filters: { name: [`^/${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`] },
+    });
+    const byName = new Map<string, ListedContainer>();
+    for (const container of listed) {
+      for (const name of container.Names) {
+        byName.set(name.replace(/^\//, ""), {
+          image: container.Image,
+          labels: container.Labels ?? {},
+          running: container.State === "running",
+        });
+      }
+    }
+    return byName;
+  }
+
+  /** Labels of every image tagged in repositories under `<namespace>/`, by tag, from one list call. */
+  async imageLabelsUnder(namespace: string): Promise<Map<string, Record<string, string>>> {
+    const images = await this.docker.listImages({ filters: { reference: [`${namespace}/*`] } });
+    return new Map(images.flatMap((image) => (image.RepoTags ?? []).map((tag) => [tag, image.Labels ?? {}])));
   }
 
   /** Images of one service, newest first. */

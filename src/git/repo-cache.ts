@@ -55,24 +55,28 @@ export class RepoCache {
    */
   async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
     const dir = this.#repoDir(repo);
+    const fail = (what: string, error: unknown): never => {
+      signal?.throwIfAborted();
+      throw new PhaseError("git", `${what} branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
+        cause: error,
+      });
+    };
+    // Reading needs no lock: ls-remote writes nothing here, and a record is replaced atomically, only once
+    // the ref it describes is in place. Nothing recorded (a new cache, a new branch): the fetch says all that
+    // ls-remote would.
+    signal?.throwIfAborted();
+    const known = await readBranchRecord(dir, branch);
+    if (known) {
+      const head = await remoteHead(gitAt(dir, signal), repo, branch).catch((error: unknown) =>
+        fail("reading", error),
+      );
+      if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${repo}`);
+      if (head === known.commit) return known;
+    }
     return this.#exclusive(dir, async () => {
       signal?.throwIfAborted();
       await this.#ensureBareRepo(dir);
       const git = gitAt(dir, signal);
-      const fail = (what: string, error: unknown): never => {
-        signal?.throwIfAborted();
-        throw new PhaseError("git", `${what} branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
-          cause: error,
-        });
-      };
-      // Nothing recorded (a new cache, a new branch): the fetch says all that ls-remote would.
-      const known = await readBranchRecord(dir, branch);
-      if (known) {
-        const head = await remoteHead(git, repo, branch).catch((error: unknown) => fail("reading", error));
-        if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${repo}`);
-        if (head === known.commit) return known;
-      }
-
       const ref = `refs/deploy/heads/${branch}`;
       await git
         .raw([

@@ -177,4 +177,15 @@ describe("deploy status", () => {
     expect(back?.health).toMatch(/not running/);
     expect(rows.find((row) => row.service === "front")).toMatchObject({ running: true, healthy: true });
   });
+
+  it("plan: the stopped container is recreated from the image it ran, not rebuilt", async () => {
+    const result = await cli("plan", "back", "--json");
+    expectExit(result, 0);
+    const [back] = (JSON.parse(result.stdout) as { targets: TargetPreview[] }).targets;
+    expect(back).toMatchObject({
+      action: "recreate",
+      reason: "the container is not running",
+      running_image: imageTag(project, "back", deployed.back),
+    });
+  });
 });
