@@ -23,7 +23,7 @@ import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { StatusRecord } from "./events.js";
 import { runJob } from "./job.js";
 import { pruneImages } from "./prune.js";
-import { replaceContainer } from "./replace.js";
+import { type PreparedContainer, prepareContainer, replaceContainer } from "./replace.js";
 import type { RunRepos } from "./run-repos.js";
 import type { TargetTracker } from "./tracker.js";
 
@@ -51,6 +51,8 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
   const { service } = target;
   let phase: PhaseError["phase"] = "connect";
   let buildClaim: BuildClaim | undefined;
+  /** The new container, created while the target waits for its dependencies, until replaceContainer takes it. */
+  let prepared: { engine: Engine; container: Promise<PreparedContainer> } | undefined;
   try {
     const connection = await deps.connection();
     const { engine } = connection;
@@ -119,22 +121,31 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     buildClaim.drop(); // from here on, it only waits: targets ranked after it may have its reserved slot
 
     phase = "deploy";
+    // A service's new container is created while its dependencies are awaited (creating starts nothing): in a
+    // depends_on chain, each link then only has to start once the one before it is healthy.
+    if (service.kind === "service") {
+      prepared = { engine, container: prepareContainer(engine, inputs, current) };
+      prepared.container.catch(() => undefined); // its failure is reported by replaceContainer, after the wait
+    }
     const blocked = await deps.dependenciesReady();
     if (blocked) return tracker.finish("skipped", { reason: blocked });
     deps.signal?.throwIfAborted();
 
-    const result = await (service.kind === "job" ? runJob : replaceContainer)(
-      {
-        engine,
-        httpDispatcher: connection.httpDispatcher,
-        inputs,
-        tracker,
-        clock: deps.clock,
-        noRollback: plan.options.noRollback,
-        signal: deps.signal,
-      },
-      current,
-    );
+    const context = {
+      engine,
+      httpDispatcher: connection.httpDispatcher,
+      inputs,
+      tracker,
+      clock: deps.clock,
+      noRollback: plan.options.noRollback,
+      signal: deps.signal,
+    };
+    const handedOver = prepared?.container;
+    prepared = undefined; // replaceContainer owns it now: started, or removed on failure
+    const result =
+      service.kind === "job"
+        ? await runJob(context, current)
+        : await replaceContainer(context, current, handedOver);
     if (result.state === "succeeded") {
       await pruneImages(engine, plan, service.name, (line) => tracker.log("deploy", line));
     }
@@ -151,7 +162,15 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     return tracker.fail("failed", failure.phase, failure.message);
   } finally {
     buildClaim?.drop();
+    // Skipped, interrupted or failed before the cutover: the container made for it must not stay behind.
+    if (prepared) await removePrepared(prepared.engine, prepared.container);
   }
+}
+
+/** Removes a container prepareContainer made for a cutover that will not happen, once it is made. */
+async function removePrepared(engine: Engine, container: Promise<PreparedContainer>): Promise<void> {
+  const created = await container.catch(() => null);
+  if (created?.ok) await engine.remove(created.id).catch(() => undefined);
 }
 
 interface ImageSource {

@@ -22,14 +22,46 @@ export interface ReplaceContext {
   signal?: AbortSignal;
 }
 
+/** The new container of a replace, created and attached to its networks but not started; or why it is not. */
+export type PreparedContainer = { ok: true; id: string } | { ok: false; message: string };
+
+/**
+ * Creates the new container while the old one still serves (under a temporary name: the old one holds the
+ * service's), so that only stop → rename → start falls in the outage. Creating starts nothing, so it may run
+ * while the target still waits for its dependencies. A container that cannot be attached is removed again.
+ */
+export async function prepareContainer(
+  engine: Engine,
+  inputs: ContainerInputs,
+  previous: ContainerState | null,
+): Promise<PreparedContainer> {
+  const name = containerName(inputs.project, inputs.service.name);
+  for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
+  let id: string | undefined;
+  try {
+    id = await engine.createContainer(
+      containerCreateOptions(inputs, previous ? nextName(name, inputs.runId) : name),
+    );
+    for (const network of inputs.service.networks.slice(1)) {
+      await engine.connectNetwork(network, id, [inputs.service.name]);
+    }
+    return { ok: true, id };
+  } catch (error) {
+    if (id) await engine.remove(id).catch(() => undefined);
+    return { ok: false, message: `could not create the new container: ${errorMessage(error)}` };
+  }
+}
+
 /**
  * Health-gated cutover: the running container is stopped and renamed aside (it may hold the host port), the
- * new one is created under the service's name and must pass the gate; only then is the old one removed. If
- * the new one cannot start, exits, or fails the gate, it is removed and the old one is put back and started.
+ * new one (from prepareContainer, created now when not given) takes the service's name and must pass the
+ * gate; only then is the old one removed. If the new one cannot start, exits, or fails the gate, it is removed
+ * and the old one is put back and started.
  */
 export async function replaceContainer(
   ctx: ReplaceContext,
   previous: ContainerState | null,
+  prepared?: Promise<PreparedContainer>,
 ): Promise<StatusRecord> {
   const { engine, inputs, tracker, clock } = ctx;
   const name = containerName(inputs.project, inputs.service.name);
@@ -37,25 +69,15 @@ export async function replaceContainer(
   tracker.enter("deploying", { previous_image: previous?.image ?? null });
   void httpClient(); // loads while the container is created and started, ready for the first probe
 
-  for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
-
-  // The new container is created and attached while the old one still serves (under a temporary name, the old
-  // one holds the service's): only stop → rename → start falls in the outage.
-  let newId: string;
-  try {
-    newId = await engine.createContainer(
-      containerCreateOptions(inputs, previous ? nextName(name, inputs.runId) : name),
-    );
-    for (const network of inputs.service.networks.slice(1)) {
-      await engine.connectNetwork(network, newId, [inputs.service.name]);
-    }
-  } catch (error) {
-    return tracker.fail("failed", "deploy", `could not create the new container: ${errorMessage(error)}`, {
+  const created = await (prepared ?? prepareContainer(engine, inputs, previous));
+  if (!created.ok) {
+    return tracker.fail("failed", "deploy", created.message, {
       container_id: previous?.id ?? null,
       live_image: previous?.image ?? null,
       live_commit: previous?.labels[LABEL.commit] ?? null,
     });
   }
+  const newId = created.id;
 
   const outageStart = clock.now();
   try {

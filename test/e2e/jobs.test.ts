@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LABEL } from "../../src/labels.js";
 import { runCli } from "./support/cli.js";
-import { cleanupProject, findContainer, freePort, httpGet } from "./support/docker.js";
+import { cleanupProject, findContainer, freePort, httpGet, projectContainers } from "./support/docker.js";
 import { expectExit } from "./support/expect.js";
 import { httpService, makeRepo, type Repo } from "./support/git-fixture.js";
 import { e2eDefaults, LogsDir, projectName, Workspace, writeManifest } from "./support/manifest.js";
@@ -81,5 +82,8 @@ describe("a job", () => {
     expect(web.reason).toBe("dependency migrate ended failed");
     // The web version that ran before is still serving.
     expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toContain(`${project} web`);
+    // The new container made for web while it waited for the job was removed again: only the old one is left.
+    const webContainers = (await projectContainers(project)).filter((c) => c.Labels[LABEL.service] === "web");
+    expect(webContainers.map((c) => c.Names)).toEqual([[`/${project}-web`]]);
   });
 });
