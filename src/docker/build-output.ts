@@ -39,7 +39,7 @@ export async function readBuildOutput(
     }
     if (message.imageId) imageId = message.imageId;
     if (message.trace !== undefined) {
-      trace ??= new (await import("./buildkit-trace.js")).BuildKitTrace();
+      trace ??= new (await import("./buildkit-trace.js")).BuildKitTrace(TAIL_LINES);
       say(trace.read(message.trace));
       step = trace.step;
       continue;
@@ -52,7 +52,8 @@ export async function readBuildOutput(
   if (trace) say(trace.flush());
   if (failure === undefined) return { ok: true, imageId };
   const where = step ? ` at ${step}` : "";
-  const output = tail.length > 0 ? `\n${tail.map((line) => `  | ${line}`).join("\n")}` : "";
+  const last = trace?.failedOutput() ?? tail;
+  const output = last.length > 0 ? `\n${last.map((line) => `  | ${line}`).join("\n")}` : "";
   return { ok: false, message: `build failed${where}: ${failure}${output}` };
 }
 

@@ -58,8 +58,21 @@ export class BuildKitTrace {
   readonly #names = new Map<string, string>();
   /** Output not yet ended by a newline, per vertex: BuildKit cuts output at arbitrary bytes. */
   readonly #partial = new Map<string, string>();
+  /** The last lines each step printed. */
+  readonly #recent = new Map<string, string[]>();
+  #failedDigest: string | undefined;
   /** The step that failed, else the last one that started: where a build failure happened. */
   step: string | undefined;
+
+  constructor(private readonly keepLines = 12) {}
+
+  /**
+   * The failed step's last output lines, or undefined when no step failed. Steps run in parallel, so the
+   * stream's last lines may well be another step's.
+   */
+  failedOutput(): string[] | undefined {
+    return this.#failedDigest === undefined ? undefined : (this.#recent.get(this.#failedDigest) ?? []);
+  }
 
   /** The lines one trace message adds. */
   read(base64: string): string[] {
@@ -67,46 +80,56 @@ export class BuildKitTrace {
       vertexes?: Vertex[];
       logs?: VertexLog[];
     };
-    const lines: string[] = [];
-    for (const vertex of message.vertexes ?? []) lines.push(...this.#vertexLines(vertex));
-    for (const log of message.logs ?? []) lines.push(...this.#outputLines(log.vertex, log.msg));
-    return lines;
+    const vertexes = message.vertexes ?? [];
+    // A message may start a step, carry its output and report its error: said in that order.
+    return [
+      ...vertexes.flatMap((vertex) => this.#startLines(vertex)),
+      ...(message.logs ?? []).flatMap((log) => this.#outputLines(log.vertex, log.msg)),
+      ...vertexes.flatMap((vertex) => this.#errorLines(vertex)),
+    ];
   }
 
   /** Output still held back for want of a newline, once the stream has ended. */
   flush(): string[] {
-    const rest = [...this.#partial.values()].filter((text) => text.trim() !== "");
-    this.#partial.clear();
-    return rest.map((text) => text.trimEnd());
+    return [...this.#partial.keys()].flatMap((digest) => this.#flushVertex(digest));
   }
 
-  #vertexLines(vertex: Vertex): string[] {
-    const name = vertex.name ?? this.#names.get(vertex.digest) ?? vertex.digest;
+  #startLines(vertex: Vertex): string[] {
+    const name = vertex.name || this.#names.get(vertex.digest) || vertex.digest;
     this.#names.set(vertex.digest, name);
-    const lines: string[] = [];
-    if (!this.#announced.has(vertex.digest) && (vertex.started || vertex.cached)) {
-      this.#announced.add(vertex.digest);
-      lines.push(vertex.cached ? `${name} (cached)` : name);
-      if (!vertex.cached) this.step = name;
-    }
-    if (vertex.error && !this.#failed.has(vertex.digest)) {
-      this.#failed.add(vertex.digest);
-      this.step = name;
-      lines.push(...this.#flushVertex(vertex.digest), `ERROR ${name}: ${vertex.error}`);
-    }
-    return lines;
+    if (this.#announced.has(vertex.digest) || !(vertex.started || vertex.cached)) return [];
+    this.#announced.add(vertex.digest);
+    if (!vertex.cached) this.step = name;
+    return [vertex.cached ? `${name} (cached)` : name];
+  }
+
+  #errorLines(vertex: Vertex): string[] {
+    if (!vertex.error || this.#failed.has(vertex.digest)) return [];
+    this.#failed.add(vertex.digest);
+    this.#failedDigest ??= vertex.digest;
+    this.step = this.#names.get(this.#failedDigest);
+    return [...this.#flushVertex(vertex.digest), `ERROR ${this.#names.get(vertex.digest)}: ${vertex.error}`];
   }
 
   #outputLines(vertex: string, msg: Uint8Array): string[] {
     const text = (this.#partial.get(vertex) ?? "") + Buffer.from(msg).toString("utf8");
     const parts = text.split(/\r?\n/);
     this.#partial.set(vertex, parts.pop() ?? "");
-    return parts.map((line) => line.trimEnd()).filter((line) => line !== "");
+    return this.#remember(
+      vertex,
+      parts.map((line) => line.trimEnd()).filter((line) => line !== ""),
+    );
   }
 
   #flushVertex(digest: string): string[] {
     const rest = this.#partial.get(digest)?.trimEnd();
     this.#partial.delete(digest);
-    return rest ? [rest] : [];
+    return this.#remember(digest, rest ? [rest] : []);
+  }
+
+  #remember(digest: string, lines: string[]): string[] {
+    const recent = [...(this.#recent.get(digest) ?? []), ...lines];
+    this.#recent.set(digest, recent.slice(-this.keepLines));
+    return lines;
   }
 }

@@ -83,7 +83,11 @@ describe("a run with failures", () => {
     const status = await logs.status("broken-build");
     expect(status.state).toBe("failed");
     expect(status.error?.phase).toBe("build");
-    expect(status.error?.message).toBeTruthy();
+    // The failing step, the engine's reason and the step's own output, in the status file.
+    expect(status.error?.message).toMatch(
+      /^build failed at \[\d\/\d\] RUN echo "building .*: .*exit code: 3\n/,
+    );
+    expect(status.error?.message).toContain(`  | building ${project} broken-build, about to fail`);
     // The build's own output went to the service's log.
     expect(await logs.log("broken-build")).toContain(`building ${project} broken-build, about to fail`);
   });
