@@ -774,22 +774,18 @@ async function main() {
   if (interrupted) process.exit(130);
 
   const sixTarget = (limit) => ({ op: "<=", limit, on: "ratio" });
-  figure("cold_vs_compose", "cold deploy of 6 vs Compose up --build", {
-    value: m.cold?.ms,
-    unit: "s",
-    baseline: m.compose?.ms,
-    baselineName: "compose",
-    target: sixTarget(0.55),
-    rounds: perRound("cold", "compose"),
-  });
-  figure("cold_vs_bash", "cold deploy of 6 vs bash jobs", {
-    value: m.cold?.ms,
-    unit: "s",
-    baseline: m.bash?.ms,
-    baselineName: "bash",
-    target: sixTarget(1.0),
-    rounds: perRound("cold", "bash"),
-  });
+  /** The cold deploy of 6 against the median run of another deploy variant (same round ratios beside it). */
+  const coldVs = (id, name, variant, baselineName, target = null) =>
+    figure(id, name, {
+      value: m.cold?.ms,
+      unit: "s",
+      baseline: m[variant]?.ms,
+      baselineName,
+      target,
+      rounds: perRound("cold", variant),
+    });
+  coldVs("cold_vs_compose", "cold deploy of 6 vs Compose up --build", "compose", "compose", sixTarget(0.55));
+  coldVs("cold_vs_bash", "cold deploy of 6 vs bash jobs", "bash", "bash", sixTarget(1.0));
   figure("noop_vs_compose", "no-op rerun vs Compose up -d", {
     value: m.noop?.ms,
     unit: "s",
@@ -822,34 +818,20 @@ async function main() {
     unit: "MB",
     target: { op: "<", limit: 200, on: "value" },
   });
-  figure("cold_vs_sequential", "cold deploy of 6 vs the tool with -j 1", {
-    value: m.cold?.ms,
-    unit: "s",
-    baseline: m.seq?.ms,
-    baselineName: "-j 1",
-    rounds: perRound("cold", "seq"),
-  });
-  figure("cold_vs_compose_parallel", "cold deploy of 6 vs Compose build --parallel", {
-    value: m.cold?.ms,
-    unit: "s",
-    baseline: m.composePar?.ms,
-    baselineName: "compose -p",
-    rounds: perRound("cold", "composePar"),
-  });
-  figure("cold_vs_bash_buildkit", "cold deploy of 6 vs bash jobs with BuildKit", {
-    value: m.cold?.ms,
-    unit: "s",
-    baseline: m.bashBk?.ms,
-    baselineName: "bash bk",
-    rounds: perRound("cold", "bashBk"),
-  });
-  figure("cold_vs_compose_buildkit", "cold deploy of 6 vs Compose up --build with BuildKit", {
-    value: m.cold?.ms,
-    unit: "s",
-    baseline: m.composeBk?.ms,
-    baselineName: "compose bk",
-    rounds: perRound("cold", "composeBk"),
-  });
+  coldVs("cold_vs_sequential", "cold deploy of 6 vs the tool with -j 1", "seq", "-j 1");
+  coldVs(
+    "cold_vs_compose_parallel",
+    "cold deploy of 6 vs Compose build --parallel",
+    "composePar",
+    "compose -p",
+  );
+  coldVs("cold_vs_bash_buildkit", "cold deploy of 6 vs bash jobs with BuildKit", "bashBk", "bash bk");
+  coldVs(
+    "cold_vs_compose_buildkit",
+    "cold deploy of 6 vs Compose up --build with BuildKit",
+    "composeBk",
+    "compose bk",
+  );
   figure("compose_clone_s", "clone of the 6 for Compose (not in its figure)", {
     value: m.compose?.cloneMs,
     unit: "s",

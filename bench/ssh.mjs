@@ -56,7 +56,7 @@ let remoteDocker;
 
 async function main() {
   if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first");
-  const { connectSsh } = await import(join(ROOT, "dist", "hosts", "ssh", "connect.js"));
+  const { connectSsh, SSH_DEFAULTS } = await import(join(ROOT, "dist", "hosts", "ssh", "connect.js"));
   const { LABEL } = await import(join(ROOT, "dist", "labels.js"));
   localDocker = new Docker();
   await localDocker.ping().catch((error) => {
@@ -101,7 +101,7 @@ async function main() {
         [`burst_${BURST}_concurrent_version_ms`]: round2(await timeBurst(() => client.version())),
       };
     }
-    requests.ssh.peak_note = `${connection.transport} transport, at most 8 channels`;
+    requests.ssh.peak_note = `${connection.transport} transport, at most ${SSH_DEFAULTS.channels} channels`;
   } finally {
     await connection.close();
   }
@@ -310,7 +310,10 @@ async function coldPhases(logsDir) {
     const started = at((e) => e.text.startsWith("started container"));
     const checking = at((e) => e.text.startsWith("state checking"));
     const done = at((e) => /^state (succeeded|failed|rolled_back)/.test(e.text));
-    const steps = events.filter((e) => e.phase === "build" && /^Step \d+\/\d+ : /.test(e.text)).length;
+    // Step lines: BuildKit's `[2/4] COPY …`, the classic builder's `Step 2/4 : COPY …`.
+    const steps = events.filter(
+      (e) => e.phase === "build" && /^(\[[^\]]*\d+\/\d+\] |Step \d+\/\d+ : )/.test(e.text),
+    ).length;
     perService.push({
       git: at((e) => e.phase === "git" && / is at /.test(e.text)) - pending,
       build: built - building,

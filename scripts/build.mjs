@@ -94,7 +94,9 @@ const deferRequires = {
 await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ["src/cli.ts", "src/manifest/json-schema.ts"],
+  // Besides the CLI: the JSON Schema generator's input (scripts/gen-schema.mjs), and the SSH transport and
+  // labels, which bench/ssh.mjs drives directly to time requests over SSH against the local socket.
+  entryPoints: ["src/cli.ts", "src/manifest/json-schema.ts", "src/hosts/ssh/connect.ts", "src/labels.ts"],
   outbase: "src",
   outdir: "dist",
   bundle: true,

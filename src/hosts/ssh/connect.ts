@@ -16,8 +16,12 @@ import { ChannelLimiter } from "./limiter.js";
 import { probeDispatcher } from "./probe-dispatcher.js";
 
 export const SSH_DEFAULTS = {
-  /** At most this many channels at once: below sshd's default MaxSessions (10). */
-  channels: 8,
+  /**
+   * At most this many channels at once. Forwarded channels (stream-local to the engine's socket, TCP for
+   * probes) are not sessions: sshd's MaxSessions (default 10) does not bound them. Through `docker system
+   * dial-stdio` each call is a session: a refused one waits, and the limit drops to what sshd allowed.
+   */
+  channels: 16,
   readyTimeoutMs: 20_000,
   keepaliveIntervalMs: 5_000,
   keepaliveCountMax: 3,
