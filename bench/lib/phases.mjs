@@ -43,7 +43,13 @@ export function toolPhases(events) {
   const started = first(events, is(/^started container/));
   const checking = first(events, is(/^state checking/));
   const done = first(events, is(/^state (succeeded|unchanged|failed|rolled_back|skipped)/));
-  const steps = events.filter((e) => e.phase === "build" && /^Step \d+\/\d+ : /.test(e.text)).length;
+  // Step lines: BuildKit's `[2/4] COPY …` (not the ones found cached), the classic builder's `Step 2/4 : COPY …`.
+  const steps = events.filter(
+    (e) =>
+      e.phase === "build" &&
+      (/^Step \d+\/\d+ : /.test(e.text) ||
+        (/^\[[^\]]*\d+\/\d+\] /.test(e.text) && !e.text.endsWith("(cached)"))),
+  ).length;
   const labelSteps = events.filter(
     (e) => e.phase === "build" && /^Step \d+\/\d+ : LABEL "?io\.deploy\./.test(e.text),
   ).length;
