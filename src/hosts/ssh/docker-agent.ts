@@ -17,6 +17,8 @@ export const CALL_TIMEOUT_MS = 120_000;
  * (8): with 4, the builds of a six-service deploy queued for channels (measured: 1.4× the local deploy's time).
  */
 export const STREAM_CHANNELS = 8;
+/** Channels long-lived requests leave to short calls and probes, however small the connection's limit. */
+const SHORT_CALL_CHANNELS = 2;
 
 /** Requests that legitimately last as long as their work: no deadline, and their own share of channels. */
 const LONG_LIVED = [
@@ -120,7 +122,7 @@ class ChannelAgent extends Agent {
 
 /**
  * The agent dockerode is given for an SSH host. Short calls share it (with a deadline each); long-lived
- * requests go to an inner agent that holds at most STREAM_CHANNELS channels.
+ * requests go to an inner agent that holds at most STREAM_CHANNELS channels, and always leaves two to the rest.
  */
 export class DockerChannelAgent extends ChannelAgent {
   readonly #streams: ChannelAgent;
@@ -133,7 +135,8 @@ export class DockerChannelAgent extends ChannelAgent {
     options: AgentOptions = {},
   ) {
     super({ open, limiter, maxSockets: options.maxSockets ?? limiter.max });
-    this.#streams = new ChannelAgent({ open, limiter, maxSockets: Math.min(STREAM_CHANNELS, limiter.max) });
+    const streams = Math.max(1, Math.min(STREAM_CHANNELS, limiter.max - SHORT_CALL_CHANNELS));
+    this.#streams = new ChannelAgent({ open, limiter, maxSockets: streams });
   }
 
   addRequest(req: ClientRequest, options: ClientRequestArgs): void {
