@@ -122,7 +122,8 @@ class ChannelAgent extends Agent {
 
 /**
  * The agent dockerode is given for an SSH host. Short calls share it (with a deadline each); long-lived
- * requests go to an inner agent that holds at most STREAM_CHANNELS channels, and always leaves two to the rest.
+ * requests go to an inner agent that holds at most STREAM_CHANNELS channels, and always leaves two to the
+ * rest.
  */
 export class DockerChannelAgent extends ChannelAgent {
   readonly #streams: ChannelAgent;
