@@ -114,9 +114,12 @@ export function lastRunSection(log: string): string {
   return index < 0 ? "" : log.slice(index);
 }
 
-/** The builder's step lines in a log text: BuildKit's `… [build] [2/6] COPY www/ /www/`, the classic builder's `… [build] Step 2/6 : COPY www/ /www/`. */
+/**
+ * The builder's step lines in a log text: BuildKit's `… [build] [2/6] COPY www/ /www/` (with the stage's name
+ * in a multi-stage file: `[runtime 2/6]`), the classic builder's `… [build] Step 2/6 : COPY www/ /www/`.
+ */
 export function buildStepLines(log: string): string[] {
-  return log.split("\n").filter((line) => /\[build\] (\[\d+\/\d+\] |Step \d+\/\d+ :)/.test(line));
+  return log.split("\n").filter((line) => /\[build\] (\[(\S+ )?\d+\/\d+\] |Step \d+\/\d+ :)/.test(line));
 }
 
 /** A TCP server holding 127.0.0.1:`port` (it accepts and drops every connection); close() it after. */
