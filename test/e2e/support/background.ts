@@ -1,58 +1,24 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import type { ServiceState, StatusRecord } from "../../../src/run/events.js";
-import { CLI, type CliResult, cleanEnv } from "./cli.js";
+import { type CliOptions, type CliProcess, type CliResult, spawnCli } from "./cli.js";
 import type { LogsDir } from "./manifest.js";
 
 /** A CLI run in the background: the child (to signal it), its output so far, and its end. */
-export interface BackgroundCli {
-  child: ChildProcess;
-  /** stdout and stderr so far, for assertion messages while it still runs. */
-  output(): string;
+export interface BackgroundCli extends Omit<CliProcess, "done"> {
   /** Resolves when the child has exited (never rejects on a non-zero exit). */
   done: Promise<CliResult>;
 }
 
 /**
- * Starts `node dist/cli.js ...args` like runCli does (NO_COLOR, pipes, no DEPLOY_* from the caller) but
- * returns at once, so a test can act while it runs (signal it, start a second deploy). A child still running
- * after `timeoutMs` is killed and `done` resolves with what it printed.
+ * Starts the CLI like runCli does (NO_COLOR, pipes, no DEPLOY_* from the caller) but returns at once, so a
+ * test can act while it runs (signal it, start a second deploy). A child still running after `timeoutMs` is
+ * killed and `done` resolves with what it printed.
  */
-export function startCli(
-  args: string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
-): BackgroundCli {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: options.cwd,
-    env: { ...cleanEnv(), NO_COLOR: "1", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const describe = (end: string) =>
-    `--- deploy ${args.join(" ")} (${end})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`;
-  const done = new Promise<CliResult>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-    }, options.timeoutMs ?? 150_000);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, output: describe(`exit ${code ?? signal}`) });
-    });
-  });
-  return { child, done, output: () => describe("still running") };
+export function startCli(args: string[], options: CliOptions): BackgroundCli {
+  const started = spawnCli(args, options, (child) => child.kill("SIGKILL"));
+  return { ...started, done: started.done.then(({ timedOut: _timedOut, ...result }) => result) };
 }
 
 /** Polls `check` until it returns a value other than undefined; fails after `timeoutMs` with `what()`. */
