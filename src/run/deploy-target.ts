@@ -38,6 +38,8 @@ export interface TargetDeps {
   claimBuildSlot: (engine: Engine) => BuildClaim;
   /** Resolves to null when every dependency is healthy, else the reason this target must be skipped. */
   dependenciesReady: () => Promise<string | null>;
+  /** Housekeeping after the target's result (image pruning): the run waits for it, its dependents do not. */
+  afterwards: (work: Promise<void>) => void;
   clock: Clock;
   signal?: AbortSignal;
 }
@@ -147,7 +149,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         ? await runJob(context, current)
         : await replaceContainer(context, current, handedOver);
     if (result.state === "succeeded") {
-      await pruneImages(engine, plan, service.name, (line) => tracker.log("deploy", line));
+      deps.afterwards(pruneImages(engine, plan, service.name, (line) => tracker.log("deploy", line)));
     }
     return result;
   } catch (error) {

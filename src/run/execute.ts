@@ -22,6 +22,8 @@ export interface RunDeps {
  * Runs every target of the plan concurrently (at most `concurrency` in flight, at most `max_builds` builds per
  * host), each starting its container only once the targets it waits for are healthy. One target's failure
  * never stops another, except that its dependents are skipped (and with --fail-fast, everything not started).
+ * Housekeeping after a target's result (pruning its old images) runs beside its dependents' starts: the run
+ * waits for it before it returns, a dependent does not.
  */
 export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<StatusRecord[]> {
   const trackers = new Map(
@@ -41,10 +43,11 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   const trackerOf = (target: TargetPlan) => trackers.get(target.ref.key) as TargetTracker;
   const items = plan.targets.map((target) => ({ ...target, key: target.ref.key }));
   const rank = new Map(plan.targets.map((target, index) => [target.ref.key, index]));
-  return schedule(
+  const housekeeping: Promise<void>[] = [];
+  const results = await schedule(
     items,
     {
-      run: (target, dependenciesReady) =>
+      run: (target, dependenciesReady, dependenciesPending) =>
         deployTarget({
           plan,
           target,
@@ -52,8 +55,14 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
           repos,
           connection: () => deps.hosts.connection(target.host),
           claimBuildSlot: (engine) =>
-            deps.hosts.claimBuildSlot(target.host, engine, rank.get(target.ref.key) ?? 0),
+            deps.hosts.claimBuildSlot(
+              target.host,
+              engine,
+              rank.get(target.ref.key) ?? 0,
+              dependenciesPending,
+            ),
           dependenciesReady,
+          afterwards: (work) => housekeeping.push(work),
           clock: deps.clock,
           signal: deps.signal,
         }),
@@ -67,6 +76,8 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
     },
     { concurrency: plan.options.concurrency, failFast: plan.options.failFast, signal: deps.signal },
   );
+  await Promise.all(housekeeping);
+  return results;
 }
 
 function gateOf(target: TargetPlan): HealthGate {

@@ -19,9 +19,14 @@ export interface SchedulerHooks<Item extends SchedulerItem, Result extends { sta
   /**
    * Runs one item. It decides itself when to call `dependenciesReady` (a deploy fetches and builds first and
    * waits only before starting its container), which resolves to null once every item it waits for
-   * succeeded, or to the reason it must be skipped.
+   * succeeded, or to the reason it must be skipped. `dependenciesPending` tells, at the moment it is called,
+   * whether any item it waits for has not ended yet.
    */
-  run(item: Item, dependenciesReady: () => Promise<string | null>): Promise<Result>;
+  run(
+    item: Item,
+    dependenciesReady: () => Promise<string | null>,
+    dependenciesPending: () => boolean,
+  ): Promise<Result>;
   /** The result of an item that was never started: `interrupted`, or skipped by --fail-fast. */
   notStarted(item: Item, why: { kind: "interrupted" } | { kind: "fail-fast"; failed: string }): Result;
   /** The result of an item whose `run` threw (a bug): it must still end, so its dependents do not wait forever. */
@@ -44,6 +49,7 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
   const outcomes = new Map(items.map((item) => [item.key, deferred<Result>()]));
   const limit = pLimit(Math.max(1, options.concurrency));
   let firstFailure: string | null = null;
+  const ended = new Set<string>();
 
   const dependenciesReady = async (item: Item): Promise<string | null> => {
     for (const key of item.waitsFor) {
@@ -55,13 +61,20 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
     return null;
   };
 
+  const dependenciesPending = (item: Item): boolean =>
+    item.waitsFor.some((key) => outcomes.has(key) && !ended.has(key));
+
   const runOne = async (item: Item): Promise<Result> => {
     if (options.signal?.aborted) return hooks.notStarted(item, { kind: "interrupted" });
     if (options.failFast && firstFailure)
       return hooks.notStarted(item, { kind: "fail-fast", failed: firstFailure });
     let result: Result;
     try {
-      result = await hooks.run(item, () => dependenciesReady(item));
+      result = await hooks.run(
+        item,
+        () => dependenciesReady(item),
+        () => dependenciesPending(item),
+      );
     } catch (error) {
       result = hooks.crashed(item, error);
     }
@@ -73,6 +86,7 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
     items.map((item) =>
       limit(async () => {
         const result = await runOne(item);
+        ended.add(item.key);
         outcomes.get(item.key)?.resolve(result);
         return result;
       }),

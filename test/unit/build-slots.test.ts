@@ -22,12 +22,15 @@ function builds() {
   return { log, build, finish, maxRunning: () => maxRunning };
 }
 
+/** A host's limits where every build counts alike. */
+const only = (builds: number) => async () => ({ builds, whileWaiting: builds });
+
 /** Lets every promise chain that can move, move. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe("ranked build slots", () => {
   it("keeps a free slot for a lower rank that is still on its way, and never exceeds the limit", async () => {
-    const slots = new RankedSlots(async () => 2);
+    const slots = new RankedSlots(only(2));
     const claims = [0, 1, 2, 3].map((rank) => slots.claim(rank));
     const b = builds();
     // Ranks 3 and 2 ask first (their fetch was quicker): only one slot is free for them, the other is rank 0's.
@@ -51,7 +54,7 @@ describe("ranked build slots", () => {
   });
 
   it("gives a dropped claim's reservation to the next rank", async () => {
-    const slots = new RankedSlots(async () => 1);
+    const slots = new RankedSlots(only(1));
     const [unchanged, building] = [slots.claim(0), slots.claim(1)];
     const b = builds();
     const run = building.run(b.build(1));
@@ -66,7 +69,7 @@ describe("ranked build slots", () => {
   });
 
   it("fills every slot at once when the lowest ranks are the ones asking", async () => {
-    const slots = new RankedSlots(async () => 8);
+    const slots = new RankedSlots(only(8));
     const b = builds();
     const runs = [0, 1, 2, 3, 4, 5].map((rank) => slots.claim(rank).run(b.build(rank)));
     await settle();
@@ -79,7 +82,7 @@ describe("ranked build slots", () => {
     let asked = 0;
     const slots = new RankedSlots(async () => {
       asked += 1;
-      return 1;
+      return { builds: 1, whileWaiting: 1 };
     });
     const failing = slots.claim(0).run(async () => {
       throw new Error("build failed");
@@ -90,8 +93,45 @@ describe("ranked build slots", () => {
     expect(asked).toBe(1);
   });
 
+  it("builds for targets still waiting for a dependency only while fewer than whileWaiting run", async () => {
+    const slots = new RankedSlots(async () => ({ builds: 8, whileWaiting: 2 }));
+    const b = builds();
+    const waiting = () => true;
+    // A chain: rank 0 can start once built, ranks 1–4 wait for the link before them.
+    const runs = [slots.claim(0).run(b.build(0))];
+    for (const rank of [1, 2, 3, 4]) runs.push(slots.claim(rank, waiting).run(b.build(rank)));
+    await settle();
+    expect(b.log).toEqual(["start 0", "start 1"]);
+    // A target that waits for nothing still builds at once, beyond whileWaiting (up to `builds`).
+    runs.push(slots.claim(5).run(b.build(5)));
+    await settle();
+    expect(b.log).toEqual(["start 0", "start 1", "start 5"]);
+    await b.finish(0);
+    await b.finish(5);
+    expect(b.log.slice(3)).toEqual(["end 0", "end 5", "start 2"]);
+    for (const rank of [1, 2, 3, 4]) await b.finish(rank);
+    await Promise.all(runs);
+    expect(b.log.slice(6)).toEqual(["end 1", "start 3", "end 2", "start 4", "end 3", "end 4"]);
+  });
+
+  it("asks again whether a target waits whenever a slot is free", async () => {
+    const slots = new RankedSlots(async () => ({ builds: 8, whileWaiting: 1 }));
+    const b = builds();
+    let dependencyEnded = false;
+    const runs = [slots.claim(0).run(b.build(0)), slots.claim(1, () => !dependencyEnded).run(b.build(1))];
+    await settle();
+    expect(b.log).toEqual(["start 0"]);
+    // Its dependency ended (unchanged, say): the next grant, here for rank 2, lets it build like any other.
+    dependencyEnded = true;
+    runs.push(slots.claim(2).run(b.build(2)));
+    await settle();
+    expect(b.log).toEqual(["start 0", "start 1", "start 2"]);
+    for (const rank of [0, 1, 2]) await b.finish(rank);
+    await Promise.all(runs);
+  });
+
   it("refuses to run one claim twice", async () => {
-    const claim = new RankedSlots(async () => 1).claim(0);
+    const claim = new RankedSlots(only(1)).claim(0);
     await claim.run(async () => undefined);
     await expect(claim.run(async () => undefined)).rejects.toThrow("already used");
   });

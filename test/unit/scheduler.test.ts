@@ -153,6 +153,34 @@ describe("schedule", () => {
     ]);
   });
 
+  it("tells an item whether a dependency of the run has yet to end", async () => {
+    const items = [item("db"), item("api", ["db", "cache"]), item("web", ["cache"])];
+    const { hooks } = harness();
+    const seen: string[] = [];
+    await schedule(
+      items,
+      {
+        ...hooks,
+        async run(target, dependenciesReady, dependenciesPending) {
+          seen.push(`${target.key} before: ${dependenciesPending()}`);
+          const result = await hooks.run(target, dependenciesReady);
+          seen.push(`${target.key} after: ${dependenciesPending()}`);
+          return result;
+        },
+      },
+      { concurrency: 10, failFast: false },
+    );
+    // `cache` is not part of the run: nothing to wait for. `db` is, until it has ended.
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        "db before: false",
+        "api before: true",
+        "web before: false",
+        "api after: false",
+      ]),
+    );
+  });
+
   it("does not wait for a dependency that is not part of the run", async () => {
     const items = [item("api", ["db"])];
     const { hooks } = harness();
