@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// Builds dist/ as a few bundled ES modules instead of one file per source file: start-up time is most of a
-// no-op deploy, and Node spends it resolving, reading and compiling hundreds of small modules (zod alone has
-// over 200). Commands stay lazily loaded: every dynamic import() becomes its own chunk.
-import { rm, writeFile } from "node:fs/promises";
+// Builds dist/:
+// - deploy.cjs: the CLI (src/cli.ts) as one CommonJS bundle, and vendor/*.cjs: libraries only some runs need,
+//   bundled apart so that the others never parse them. Start-up is most of a no-op deploy or a plan, and it is
+//   mostly V8 compiling code: as CommonJS, the bundles can be run through V8's code cache (src/launcher/),
+//   which Node 20 offers no ES module.
+// - cli.js: the `deploy` command, the launcher that runs deploy.cjs through that cache.
+// - ES modules that scripts/gen-schema.mjs and bench/ssh.mjs import (the JSON Schema, the SSH transport).
+import { createHash } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -13,7 +19,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
  * - dockerode requires its BuildKit session code (gRPC) and docker-modem its `ssh://` code (ssh2) at load
  *   time, and dockerode's BuildKit progress parser pulls in protobufjs: about 150 ms and 200 KB of bundle for
  *   things the tool never uses (its BuildKit builds need no session, it decodes their progress itself with
- *   protobufjs/light, in a chunk of its own, and it reaches SSH hosts through its own agent);
+ *   protobufjs/light, bundled apart, and it reaches SSH hosts through its own agent);
  * - string-width (three copies: yargs', cliui's, wrap-ansi's) builds an Intl.Segmenter and Unicode regexes
  *   when imported, about 35 ms, though it is only called to lay out help (which yargs renders after starting
  *   any subcommand, to have it ready) and the live tree, nearly always on plain ASCII.
@@ -82,7 +88,7 @@ const deferRequires = {
           bytesInOutput > 0 ? [input] : [],
         ),
       );
-      const locales = emitted.filter((input) => input.includes("node_modules/zod/v4/locales/"));
+      const locales = emitted.filter((input) => /node_modules\/zod\/v4\/locales\/(?!index\.js)/.test(input));
       if (locales.length > 1)
         throw new Error(
           `zod's locales are bundled (${locales.length}): import zod as \`import * as z from "zod"\``,
@@ -91,25 +97,83 @@ const deferRequires = {
   },
 };
 
-await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
-const result = await build({
+/**
+ * Libraries bundled on their own (`dist/vendor/<name>.cjs`): each is needed by some runs only (undici for
+ * health probes and webhooks, protobufjs for BuildKit's progress), so the CLI's bundle requires them by path
+ * and the launcher loads them, through the code cache, on first use.
+ */
+const vendors = { undici: "undici", "protobufjs-light": "protobufjs/light.js" };
+
+const vendorRequires = {
+  name: "vendor-requires",
+  setup(pluginBuild) {
+    const names = new Map(Object.entries(vendors).map(([name, request]) => [request, name]));
+    pluginBuild.onResolve({ filter: /.*/ }, (args) => {
+      const name = names.get(args.path);
+      if (name === undefined || args.kind === "entry-point") return undefined;
+      return { path: `./vendor/${name}.cjs`, external: true };
+    });
+  },
+};
+
+const requireHere = createRequire(import.meta.url);
+const common = {
   absWorkingDir: root,
-  // Besides the CLI: the JSON Schema generator's input (scripts/gen-schema.mjs), and the SSH transport and
-  // labels, which bench/ssh.mjs drives directly to time requests over SSH against the local socket.
-  entryPoints: ["src/cli.ts", "src/manifest/json-schema.ts", "src/hosts/ssh/connect.ts", "src/labels.ts"],
-  outbase: "src",
-  outdir: "dist",
   bundle: true,
-  splitting: true,
-  format: "esm",
   platform: "node",
   target: "node20",
   sourcemap: true,
-  // Less for V8 to parse at every start (a no-op deploy ~10% faster, --help ~30 ms). Names the code relies on
-  // are set explicitly (error classes set `name`); `node --enable-source-maps` gives readable stack traces.
+  // Less for V8 to parse (a no-op deploy ~10% faster, --help ~30 ms). Names the code relies on are set
+  // explicitly (error classes set `name`); `node --enable-source-maps` gives readable stack traces.
   minify: true,
   // ssh2 ships an optional native addon (cpu-features): it stays a package, loaded only for SSH hosts.
   external: ["ssh2", "cpu-features"],
+  logLevel: "warning",
+  metafile: true,
+};
+
+await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
+
+const cli = await build({
+  ...common,
+  entryPoints: {
+    deploy: "src/cli.ts",
+    ...Object.fromEntries(
+      Object.entries(vendors).map(([name, request]) => [`vendor/${name}`, requireHere.resolve(request)]),
+    ),
+  },
+  outdir: "dist",
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  // ES modules of the bundle (yargs) read import.meta.url, which CommonJS lacks: the bundle's own URL.
+  define: { "import.meta.url": "__bundleUrl" },
+  banner: { js: 'var __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [deferRequires, vendorRequires],
+});
+
+// The launcher keys its cache files by these hashes: V8 would accept cached code for a changed bundle of the
+// same length.
+const bundles = {};
+for (const output of Object.keys(cli.metafile.outputs).filter((file) => file.endsWith(".cjs"))) {
+  const hash = createHash("sha256").update(await readFile(new URL(`../${output}`, import.meta.url)));
+  bundles[output.replace(/^dist\//, "")] = hash.digest("hex").slice(0, 16);
+}
+await build({
+  ...common,
+  entryPoints: { cli: "src/launcher/main.ts" },
+  outdir: "dist",
+  format: "esm",
+  define: { __DEPLOY_BUNDLES__: JSON.stringify(bundles) },
+});
+
+// For scripts and the bench, which import them as ES modules; not part of the command's start-up.
+const extras = await build({
+  ...common,
+  entryPoints: ["src/manifest/json-schema.ts", "src/hosts/ssh/connect.ts", "src/labels.ts"],
+  outbase: "src",
+  outdir: "dist",
+  splitting: true,
+  format: "esm",
   // Bundled CommonJS packages call require() and read __filename/__dirname, which ES modules lack.
   banner: {
     js: [
@@ -125,7 +189,8 @@ const result = await build({
   define: { __filename: "__bundleFilename", __dirname: "__bundleDirname" },
   chunkNames: "chunks/[name]-[hash]",
   plugins: [deferRequires],
-  logLevel: "warning",
-  metafile: true,
 });
-if (process.env.BUILD_METAFILE) await writeFile(process.env.BUILD_METAFILE, JSON.stringify(result.metafile));
+if (process.env.BUILD_METAFILE) {
+  const outputs = { ...cli.metafile.outputs, ...extras.metafile.outputs };
+  await writeFile(process.env.BUILD_METAFILE, JSON.stringify({ inputs: cli.metafile.inputs, outputs }));
+}

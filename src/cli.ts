@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+// The CLI's entry: bundled into dist/deploy.cjs, which the `deploy` command (src/launcher/main.ts) runs.
 import { main } from "./main.js";
 
 main(process.argv.slice(2)).then(
