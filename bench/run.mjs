@@ -360,11 +360,18 @@ async function timesOf(runs, cmd, args, options) {
   return { ms: median(times), runs: times, maxRssKb };
 }
 
+/** The CLI without its compile cache (src/launcher/): every run compiles, as a command's first run does. */
+const NO_CODE_CACHE = { NODE_DISABLE_COMPILE_CACHE: "1" };
+
 async function helpTimes(tmp) {
   log(`--help: ${HELP_RUNS} runs`);
   const help = await timesOf(HELP_RUNS, process.execPath, [CLI, "--help"], () => ({ cwd: tmp }));
+  const uncached = await timesOf(HELP_RUNS, process.execPath, [CLI, "--help"], () => ({
+    cwd: tmp,
+    env: cleanEnv(NO_CODE_CACHE),
+  }));
   const node = await timesOf(HELP_RUNS, process.execPath, ["-e", "0"], () => ({ cwd: tmp }));
-  return { help, node };
+  return { help, uncached, node };
 }
 
 /** `deploy plan all` over 50 services in 5 monorepos: first with an empty cache, then warm, under GNU time. */
@@ -397,7 +404,11 @@ async function planTimes(tmp, rss) {
     cwd: dir,
     rssFile: rss ? join(dir, "time-v.txt") : undefined,
   }));
-  return { services: services.length, cold, warm };
+  const uncached = await timesOf(PLAN_RUNS, process.execPath, args, () => ({
+    cwd: dir,
+    env: cleanEnv(NO_CODE_CACHE),
+  }));
+  return { services: services.length, cold, warm, uncached };
 }
 
 /** The run with the median time (the lower one of two middles), with every run's time in `runs_ms`. */
@@ -837,6 +848,14 @@ async function main() {
     unit: "s",
   });
   figure("plan50_cold_ms", "plan of 50 services (empty repo cache)", { value: m.plan?.cold.ms, unit: "ms" });
+  figure("plan50_uncompiled_ms", "plan of 50 services, no compile cache", {
+    value: m.plan?.uncached.ms,
+    unit: "ms",
+  });
+  figure("help_uncompiled_ms", "--help, no compile cache (median of 10)", {
+    value: m.help?.uncached.ms,
+    unit: "ms",
+  });
   figure("plan50_rss_mb", "peak RSS of plan of 50 services", {
     value: mb(m.plan?.warm.maxRssKb),
     unit: "MB",

@@ -33,6 +33,7 @@ export function cleanEnv(extra = {}) {
       key.startsWith("DEPLOY_") ||
       key === "FORCE_COLOR" ||
       key === "DEBUG" ||
+      key === "NODE_DISABLE_COMPILE_CACHE" ||
       BUILDER_SETTINGS.includes(key)
     )
       continue;
