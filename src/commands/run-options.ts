@@ -1,6 +1,6 @@
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
+import { toolCacheDir } from "../cache-home.js";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import type { Manifest } from "../manifest/types.js";
@@ -63,9 +63,7 @@ export function metricsFileOf(args: Pick<RunArgs, "metricsFile">, io: Io): strin
 }
 
 export function cacheDirOf(args: Pick<RunArgs, "cacheDir">, io: Io): string {
-  if (args.cacheDir) return resolve(io.cwd, args.cacheDir);
-  const base = io.env.XDG_CACHE_HOME || join(io.env.HOME || homedir(), ".cache");
-  return join(base, "deploy-orchestrator");
+  return args.cacheDir ? resolve(io.cwd, args.cacheDir) : toolCacheDir(io.env);
 }
 
 export function outputModeOf(args: RunArgs, io: Io): OutputMode {

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, join } from "node:path";
 import { Script } from "node:vm";
+import { toolCacheDir } from "../cache-home.js";
 
 /**
  * Start-up of a short-lived CLI is mostly V8 parsing and compiling its bundle: about 100 ms of a 50-service
@@ -35,16 +35,9 @@ export function cacheBucket(argv: readonly string[]): string {
   return first !== undefined && COMMANDS.has(first) ? first : "deploy";
 }
 
-/**
- * `code-cache` beside the repository cache: `$XDG_CACHE_HOME/deploy-orchestrator`, else `~/.cache/…`. A
- * relative XDG_CACHE_HOME is ignored (the spec says so): code must never be read from wherever the command
- * happens to run. Null when disabled.
- */
-export function cacheDirOf(env: NodeJS.ProcessEnv, home = homedir()): string | null {
-  if (env.NODE_DISABLE_COMPILE_CACHE) return null;
-  const xdg = env.XDG_CACHE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || home, ".cache");
-  return join(base, "deploy-orchestrator", "code-cache");
+/** `code-cache` in the tool's cache folder, beside the repositories; null when disabled. */
+export function cacheDirOf(env: NodeJS.ProcessEnv, home?: string): string | null {
+  return env.NODE_DISABLE_COMPILE_CACHE ? null : join(toolCacheDir(env, home), "code-cache");
 }
 
 /** The cache file of one bundle for one command, under one Node version. */
