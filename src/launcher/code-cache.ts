@@ -22,7 +22,10 @@ import { toolCacheDir } from "../cache-home.js";
 /** Bundles by path relative to the launcher's folder, each with its content hash. */
 export type BundleHashes = Readonly<Record<string, string>>;
 
-/** Commands whose runs compile different parts of the CLI, each keeping its own cache. */
+/**
+ * Commands whose runs compile different parts of the CLI, each keeping its own cache (the names of main.ts's
+ * commands, which the launcher does not load: a command missing here only shares deploy's cache).
+ */
 const COMMANDS = new Set(["validate", "plan", "status", "logs", "rollback", "unlock", "completion"]);
 
 /** Another build's cache files are left this long (another install of the tool may still use them). */
@@ -78,7 +81,7 @@ export class CodeCache {
 
   /** Runs the bundle at `relative` (once, like require) and returns its exports. */
   load(relative: string): unknown {
-    const key = relative.replace(/^\.\//, "");
+    const key = bundleKey(relative);
     const known = this.#loaded.get(key);
     if (known) return known.exports;
     const hash = this.hashes[key];
@@ -107,7 +110,7 @@ export class CodeCache {
 
   #requireFor(file: string): NodeJS.Require {
     const nodeRequire = createRequire(file);
-    const isBundle = (id: string) => id.replace(/^\.\//, "") in this.hashes;
+    const isBundle = (id: string) => bundleKey(id) in this.hashes;
     return Object.assign((id: string) => (isBundle(id) ? this.load(id) : nodeRequire(id)), {
       resolve: nodeRequire.resolve,
       cache: nodeRequire.cache,
@@ -148,6 +151,11 @@ export class CodeCache {
       if (old && now - statSync(path).mtimeMs > STALE_AFTER_MS) rmSync(path, { force: true });
     }
   }
+}
+
+/** A bundle's key in BundleHashes: its path from the launcher's folder, as a `require` from there names it. */
+function bundleKey(request: string): string {
+  return request.replace(/^\.\//, "");
 }
 
 /** Node's CommonJS wrapper: the bundle runs as if `require`d. */
