@@ -190,7 +190,7 @@ async function toolCold(tmp, variant, services, { extra = [], rss = false } = {}
   const cache = join(dir, "cache");
   await rm(cache, { recursive: true, force: true });
   log(`${variant}: deploy all (${project}${extra.length ? ` ${extra.join(" ")}` : ""}), cold`);
-  const meter = cpuMeter();
+  const meter = cpuMeter({ sampleMs: 100 });
   const result = await run(process.execPath, toolArgs(manifest, cache, extra), {
     cwd: dir,
     rssFile: rss ? join(dir, "time-v.txt") : undefined,
@@ -203,6 +203,14 @@ async function toolCold(tmp, variant, services, { extra = [], rss = false } = {}
     services.map((s) => s.name),
     result,
   );
+  // How busy the machine was while builds ran and while none did (in a chain: the links starting one after
+  // the other): only a part of the run with idle CPUs can still be shortened by running more at once.
+  const builds = Object.values(phases.services).filter((p) => p.buildStartAt != null && p.builtAt != null);
+  const building = (at) => builds.some((p) => p.buildStartAt <= at && at < p.builtAt);
+  const during = (test) =>
+    meter.busyWhere((at) => at >= result.startEpochMs && at <= result.endEpochMs && test(at));
+  cpu.whileBuilding = during(building);
+  cpu.whileNotBuilding = during((at) => !building(at));
   log(`${variant}: ${secs(result.ms)} s`);
   return { ms: result.ms, maxRssKb: result.maxRssKb, cpu, phases, dir, manifest, cache };
 }
@@ -563,13 +571,16 @@ function printComparison(m) {
     ["tool, chain", m.chain],
     ["tool -j 1, chain", m.chainSeq],
   ].filter(([, v]) => v);
-  console.log("\nload while each variant ran (machine: all CPUs; engine: dockerd + containerd CPU time)");
+  console.log(
+    "\nload while each variant ran (machine: all CPUs, busy share and CPU time; engine: dockerd + containerd CPU time)",
+  );
   grid(
-    ["variant", "wall s", "machine busy %", "engine CPU s"],
+    ["variant", "wall s", "machine busy %", "machine CPU s", "engine CPU s"],
     variants.map(([name, v]) => [
       name,
       secs(v.ms),
       n(v.cpu?.machineBusyPct),
+      v.cpu?.machineCpuS == null ? "-" : v.cpu.machineCpuS.toFixed(1),
       v.cpu?.engineCpuS == null ? "-" : v.cpu.engineCpuS.toFixed(1),
     ]),
     "  ",
@@ -879,7 +890,15 @@ async function main() {
   if (m.cold)
     printPhases("where the tool's cold deploy of 6 spends its time (from logs/<service>.log)", m.cold.phases);
   if (m.bash) printBashPhases(m.bash.phases);
-  if (m.chain) printPhases("the chain, with the tool's default concurrency", m.chain.phases);
+  if (m.chain) {
+    printPhases("the chain, with the tool's default concurrency", m.chain.phases);
+    const { whileBuilding: on, whileNotBuilding: off } = m.chain.cpu ?? {};
+    if (on && off) {
+      console.log(
+        `  machine: ${on.pct} % busy during the ${on.s.toFixed(1)} s when builds ran, ${off.pct} % during the ${off.s.toFixed(1)} s when none did`,
+      );
+    }
+  }
   printComparison(m);
   if (distBuiltAt() !== info.dist_built_at) {
     info.dist_rebuilt_during_run = true;

@@ -56,21 +56,55 @@ function engineTicks(pids) {
   return sum;
 }
 
-/** Starts a measurement; `stop()` returns { machineBusyPct, engineCpuS }. */
-export function cpuMeter() {
+/**
+ * Starts a measurement; `stop()` returns { machineBusyPct, machineCpuS, engineCpuS }. With `sampleMs`, the
+ * machine's counters are also read every `sampleMs` until `stop()`, so that `busyWhere(test)` can tell how
+ * busy the machine was in part of the run.
+ */
+export function cpuMeter({ sampleMs } = {}) {
   const pids = enginePids();
   const machine = machineTicks();
   const engine = engineTicks(pids);
+  const samples = [];
+  const sample = () => {
+    const ticks = machineTicks();
+    if (ticks) samples.push({ at: Date.now(), ...ticks });
+  };
+  const timer = sampleMs ? setInterval(sample, sampleMs) : null;
+  if (timer) sample();
   return {
     stop() {
+      if (timer) {
+        clearInterval(timer);
+        sample();
+      }
       const machineEnd = machineTicks();
       const engineEnd = engineTicks(pids);
       const total = machine && machineEnd ? machineEnd.total - machine.total : 0;
       const idle = machine && machineEnd ? machineEnd.idle - machine.idle : 0;
       return {
         machineBusyPct: total > 0 ? Math.round((100 * (total - idle)) / total) : null,
+        // /proc/stat counts ticks of every CPU: busy ticks are CPU time, whichever CPUs it ran on.
+        machineCpuS: total > 0 ? (total - idle) / TICKS_PER_SECOND : null,
         engineCpuS: engine !== null && engineEnd !== null ? (engineEnd - engine) / TICKS_PER_SECOND : null,
       };
+    },
+    /**
+     * How busy the machine was during the sampled intervals whose middle passes `test(epochMs)`: { pct, s }
+     * (s: how long those intervals lasted together), or null when none does.
+     */
+    busyWhere(test) {
+      let busy = 0;
+      let total = 0;
+      let ms = 0;
+      for (let i = 1; i < samples.length; i++) {
+        const [a, b] = [samples[i - 1], samples[i]];
+        if (!test((a.at + b.at) / 2)) continue;
+        busy += b.total - b.idle - (a.total - a.idle);
+        total += b.total - a.total;
+        ms += b.at - a.at;
+      }
+      return total > 0 ? { pct: Math.round((100 * busy) / total), s: ms / 1000 } : null;
     },
   };
 }

@@ -65,6 +65,8 @@ export function toolPhases(events) {
     buildSteps: steps,
     labelStepCount: labelSteps,
     firstEventAt: pending,
+    buildStartAt: buildStart,
+    builtAt: built,
     doneAt: done,
   };
 }
