@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuMeter } from "./lib/cpu.mjs";
+import { cpuLoopMs, cpuMeter } from "./lib/cpu.mjs";
 import {
   docker,
   removeBashProject,
@@ -713,7 +713,8 @@ async function main() {
         samples[variant] = [...(samples[variant] ?? []), result];
       });
     for (let round = 0; round < ROUNDS; round++) {
-      log(`round ${round + 1} of ${ROUNDS}`);
+      info.cpu_loop_ms_per_round = [...(info.cpu_loop_ms_per_round ?? []), cpuLoopMs()];
+      log(`round ${round + 1} of ${ROUNDS} (CPU loop: ${info.cpu_loop_ms_per_round[round]} ms)`);
       await sample("cold", round, async (stamp) => {
         await stampAll(repos, stamp);
         const cold = await toolCold(tmp, "cold", sixServices(repos, "cold"), { rss: have.rss });
@@ -887,6 +888,12 @@ async function main() {
     `machine ${n(info.background_busy_pct)}% busy before the bench started; deploy figures are medians of ${ROUNDS} interleaved rounds\n`,
   );
   printTable();
+  const loops = info.cpu_loop_ms_per_round ?? [];
+  if (loops.length > 0) {
+    console.log(
+      `  the same CPU work (a fixed loop) at the start of each round: ${loops.map((ms) => `${ms} ms`).join("  ")}`,
+    );
+  }
   if (m.cold)
     printPhases("where the tool's cold deploy of 6 spends its time (from logs/<service>.log)", m.cold.phases);
   if (m.bash) printBashPhases(m.bash.phases);

@@ -108,3 +108,20 @@ export function cpuMeter({ sampleMs } = {}) {
     },
   };
 }
+
+/**
+ * The time of a fixed piece of CPU work (ms, the best of 3): taken at the start of each round, it shows how
+ * the machine's own speed drifts during the bench (a shared VM's CPU can change speed by half within minutes,
+ * with no steal time to show it), which a per-round ratio then has to be read against.
+ */
+export function cpuLoopMs() {
+  let best = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const started = performance.now();
+    let x = 0;
+    for (let i = 0; i < 50_000_000; i++) x = (x + i * 7) % 1_000_003;
+    if (x < 0) throw new Error("unreachable"); // keeps the loop from being optimised away
+    best = Math.min(best, performance.now() - started);
+  }
+  return Math.round(best);
+}
