@@ -11,6 +11,14 @@ const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.
  * Packs a build context folder into a tar stream for the engine, honouring its `.dockerignore` the way the
  * docker CLI does (the engine's classic builder does not filter the context itself). The Dockerfile and the
  * `.dockerignore` are always sent, even when ignored, because the engine needs them.
+ *
+ * The context goes as a tar in the request body for BuildKit too, not through a BuildKit session's file
+ * sync (what `docker build` does), although a session saves the engine a step per build (measured here: the
+ * CLI built a small context about 60 ms faster, its own start-up included). Engine 20.10's BuildKit
+ * checksums files synced through a session by their metadata: two contexts whose same-size files were
+ * written in the same clock tick (as the exported trees of one monorepo are) get each other's cached layers.
+ * Built one after the other through the docker CLI, four or five of six such contexts gave images holding
+ * another one's file, in each of three tries; sent as tars, whose content BuildKit hashes, none did.
  */
 export async function packContext(
   dir: string,
