@@ -23,6 +23,7 @@ import {
   waitHealthy,
 } from "./lib/engine.mjs";
 import {
+  git,
   HEALTH_INTERVAL_MS,
   makeMonorepos,
   makeRepo,
@@ -173,6 +174,36 @@ async function allHealthy(services) {
   await Promise.all(urls(services).map((url) => waitHealthy(url, { intervalMs: 100, timeoutMs: 5_000 })));
 }
 
+/**
+ * Every service's container (found by its host port, whoever named it) holds its repository's current
+ * `stamp`. A variant that deployed a stale image, or another service's (a build-cache hit on a context it
+ * did not send), has not done the work the figure times: its run is a failed measurement, not a fast one.
+ */
+async function verifyStamps(variant, services) {
+  const { stdout } = await mustRun("docker", ["ps", "--format", "{{.ID}}\t{{.Ports}}"]);
+  const byPort = new Map();
+  for (const line of stdout.trim().split("\n")) {
+    const [id, ports = ""] = line.split("\t");
+    for (const match of ports.matchAll(/127\.0\.0\.1:(\d+)->/g)) byPort.set(Number(match[1]), id);
+  }
+  const wrong = await Promise.all(
+    services.map(async (service) => {
+      const id = byPort.get(service.port);
+      if (!id) return `${service.name}: no container publishes port ${service.port}`;
+      const [want, got] = await Promise.all([
+        git(service.repo, "show", "main:stamp"),
+        mustRun("docker", ["exec", id, "cat", "/stamp"]).then((r) => r.stdout.trim()),
+      ]);
+      return got === want
+        ? null
+        : `${service.name}: its image holds stamp "${got}", its repository "${want}"`;
+    }),
+  );
+  const problems = wrong.filter(Boolean);
+  if (problems.length > 0)
+    throw new Error(`${variant} deployed the wrong content:\n  ${problems.join("\n  ")}`);
+}
+
 function toolArgs(manifest, cache, extra = []) {
   return [CLI, "all", "main", "-f", manifest, "--output", "quiet", "--cache-dir", cache, ...extra];
 }
@@ -198,6 +229,7 @@ async function toolCold(tmp, variant, services, { extra = [], rss = false } = {}
   const cpu = meter.stop();
   if (result.code !== 0) throw new Error(`${variant}: the tool failed: ${describeFailure(result)}`);
   await allHealthy(services);
+  await verifyStamps(variant, services);
   const phases = await toolRunPhases(
     join(dir, "logs"),
     services.map((s) => s.name),
@@ -252,6 +284,7 @@ async function bashCold(tmp, variant, services, builderEnv) {
   const cpu = meter.stop();
   if (result.code !== 0) throw new Error(`bash baseline failed: ${describeFailure(result)}`);
   await allHealthy(services);
+  await verifyStamps(variant, services);
   const phases = {};
   for (const s of services) phases[s.name] = await bashPhases(join(work, `${s.name}.times`));
   log(`${variant}: ${secs(result.ms)} s`);
@@ -319,6 +352,7 @@ async function composeCold(
   await Promise.all(urls(services).map((url) => waitHealthy(url, { intervalMs: HEALTH_INTERVAL_MS })));
   const ms = performance.now() - start;
   const cpu = meter.stop();
+  await verifyStamps(variant, services);
   log(`${variant}: ${secs(ms)} s (+ clone ${secs(cloneMs)} s)`);
   const out = {
     ms,
