@@ -51,9 +51,8 @@ export function cacheFileName(bundle: string, hash: string, bucket: string, node
 
 /** Whether a file of the cache folder belongs to none of the current bundles (another build of the tool). */
 export function isOtherBuild(file: string, hashes: BundleHashes): boolean {
-  const current = new Set(Object.values(hashes));
   const hash = file.split(".")[1];
-  return file.endsWith(".v8") && hash !== undefined && !current.has(hash);
+  return file.endsWith(".v8") && hash !== undefined && !Object.values(hashes).includes(hash);
 }
 
 interface Loaded {
