@@ -13,7 +13,18 @@ export const LABEL = {
   healthGate: "io.deploy.health-gate",
   /** The URL the container's HTTP gate probed: a rollback re-checks the old container where it answered. */
   healthUrl: "io.deploy.health-url",
+  /** On a release record (a never-started container holding a release's image): the service it is a release of. */
+  releaseOf: "io.deploy.release-of",
+  releaseImageId: "io.deploy.release.image-id",
+  releaseTag: "io.deploy.release.tag",
+  releaseCreatedAt: "io.deploy.release.created-at",
+  releaseKind: "io.deploy.release.kind",
 } as const;
+
+/** The name of a release record: unique per run, so a rollback's record never collides with the original's. */
+export function releaseRecordName(project: string, service: string, runId: string): string {
+  return `${project}-${service}-release-${runId}`;
+}
 
 /** `<project>-<service>`: the container's name on every host it runs on. */
 export function containerName(project: string, service: string): string {

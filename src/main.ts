@@ -2,6 +2,7 @@ import yargs from "yargs";
 import { deployCommand } from "./commands/deploy.js";
 import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
+import { releasesCommand } from "./commands/releases.js";
 import { rollbackCommand } from "./commands/rollback.js";
 import { statusCommand } from "./commands/status.js";
 import { unlockCommand } from "./commands/unlock.js";
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .command(statusCommand(io, setExit))
     .command(logsCommand(io, setExit))
     .command(rollbackCommand(io, argv, setExit))
+    .command(releasesCommand(io, setExit))
     .command(unlockCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))
     // yargs' own `completion` command also runs the default (deploy) command: show the script from a command

@@ -18,15 +18,18 @@ export function rollbackCommand(
 ): CommandModule<GlobalArgs, RollbackArgs> {
   return {
     command: "rollback <service>",
-    describe: "Put the previous (or a named) image of a service back, with the same health gate",
+    describe: "Put the release live before the current one (or a named one) back, with the same health gate",
     builder: (yargs: Argv<GlobalArgs>) =>
       withRunOptions(yargs)
         .positional("service", { type: "string", describe: "the service to roll back" })
-        .option("to", { type: "string", describe: "the image to run (default: the one before the current)" })
-        .example("$0 rollback auth-service", "back to the image before the current one")
+        .option("to", {
+          type: "string",
+          describe: "a release's tag, commit or image id, abbreviated or not (see `deploy releases`)",
+        })
+        .example("$0 rollback auth-service", "back to the release live before the current one")
         .example(
-          "$0 rollback auth-service --to letzgo/auth-service:0123456789ab",
-          "to a given image",
+          "$0 rollback auth-service --to 0123456",
+          "to the release of that commit",
         ) as unknown as Argv<RollbackArgs>,
     handler: async (argv: RollbackArgs) => {
       // Loaded on use: `--help` and usage errors stay quick without the engine, git and manifest libraries.

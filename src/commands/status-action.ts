@@ -11,6 +11,7 @@ import { selectServices } from "../plan/select.js";
 import { formatTable } from "../report/table.js";
 import type { StatusRecord } from "../run/events.js";
 import { waitHealthy } from "../run/gate.js";
+import { readReleases } from "../run/releases.js";
 import { loadManifestOrThrow } from "./manifest-option.js";
 import { logsDirOf } from "./run-options.js";
 import type { StatusArgs } from "./status.js";
@@ -26,6 +27,8 @@ export interface ServiceStatusRow {
   image: string | null;
   commit: string | null;
   up_since: string | null;
+  /** Releases recorded on the host (what `rollback` can put back, the live one included). */
+  releases: number | null;
   /** "healthy", "unhealthy: …", "no gate", "not running", or "unknown: …" when the host cannot be reached. */
   health: string;
   healthy: boolean;
@@ -73,12 +76,17 @@ async function statusOf(
     image: null,
     commit: null,
     up_since: null,
+    releases: null,
     health: "not running",
     healthy: false,
   };
   try {
     const connection = await hosts.connection(target.host);
-    const container = await connection.engine.inspectContainer(containerName(project, target.service.name));
+    const [container, releases] = await Promise.all([
+      connection.engine.inspectContainer(containerName(project, target.service.name)),
+      readReleases(connection.engine, project, target.service.name),
+    ]);
+    row.releases = releases.length;
     if (!container) return { ...row, health: "no container" };
     Object.assign(row, {
       running: container.running,
@@ -122,13 +130,14 @@ async function readStatusFile(path: string): Promise<StatusRecord | null> {
 }
 
 function formatStatus(rows: ServiceStatusRow[]): string {
-  const header = ["service", "host", "health", "image", "up since", "last run"];
+  const header = ["service", "host", "health", "image", "up since", "releases", "last run"];
   const cells = rows.map((row) => [
     row.service,
     row.host,
     row.health,
     row.image ?? "-",
     row.up_since?.replace(/\.\d+Z$/, "Z") ?? "-",
+    row.releases === null ? "-" : String(row.releases),
     row.last_state
       ? `${row.last_state} ${row.last_finished_at?.replace(/\.\d+Z$/, "Z") ?? ""}${row.last_error ? ` ${row.last_error}` : ""}`
       : "-",

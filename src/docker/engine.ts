@@ -1,12 +1,15 @@
 import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
 import { LABEL } from "../labels.js";
+import type { ServiceImage } from "../release.js";
 import { type BuildOutcome, readBuildOutput } from "./build-output.js";
 
 export interface ContainerState {
   id: string;
   name: string;
   image: string;
+  /** The id of the image it runs (its `image` is the reference it was created from, a tag that can move). */
+  imageId: string;
   labels: Record<string, string>;
   running: boolean;
   /** Exited and about to be started again by its restart policy (a crash loop looks "running" in between). */
@@ -108,21 +111,59 @@ export class Engine {
     return new Map(images.flatMap((image) => (image.RepoTags ?? []).map((tag) => [tag, image.Labels ?? {}])));
   }
 
-  /** Images of one service, newest first. */
-  async serviceImages(
-    project: string,
-    service: string,
-  ): Promise<Array<{ id: string; tags: string[]; created: number }>> {
+  /** Images of one service, newest first; an untagged one has no tags (the engine says `<none>:<none>`). */
+  async serviceImages(project: string, service: string): Promise<ServiceImage[]> {
     const images = await this.docker.listImages({
       filters: { label: [`${LABEL.project}=${project}`, `${LABEL.service}=${service}`] },
     });
     return images
-      .map((image) => ({ id: image.Id, tags: image.RepoTags ?? [], created: image.Created }))
+      .map((image) => ({
+        id: image.Id,
+        tags: (image.RepoTags ?? []).filter((tag) => tag !== "<none>:<none>"),
+        created: image.Created,
+      }))
       .sort((a, b) => b.created - a.created);
   }
 
-  async removeImage(id: string): Promise<void> {
-    await ignoreStatus(this.docker.getImage(id).remove(), 404, 409);
+  /** The image's id and labels, or null when there is no such image. */
+  async inspectImage(reference: string): Promise<{ id: string; labels: Record<string, string> } | null> {
+    try {
+      const info = await this.docker.getImage(reference).inspect();
+      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      throw error;
+    }
+  }
+
+  /** Points `repository:tag` at the image `id` (moving the tag from whatever image held it). */
+  async tagImage(id: string, reference: string): Promise<void> {
+    const at = reference.lastIndexOf(":");
+    await this.docker.getImage(id).tag({ repo: reference.slice(0, at), tag: reference.slice(at + 1) });
+  }
+
+  /** The release records of one service on this engine (see docker/release-record.ts), unordered. */
+  async releaseRecords(
+    project: string,
+    service: string,
+  ): Promise<Array<{ id: string; labels: Record<string, string> }>> {
+    const records = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.releaseOf}=${service}`] },
+    });
+    return records.map((record) => ({ id: record.Id, labels: record.Labels ?? {} }));
+  }
+
+  /** Removes an image (or one tag of it); false when the engine refuses because a container uses it. */
+  async removeImage(reference: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(reference).remove();
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return true;
+      if (isStatus(error, 409)) return false;
+      throw error;
+    }
   }
 
   async inspectContainer(nameOrId: string): Promise<ContainerState | null> {
@@ -132,6 +173,7 @@ export class Engine {
         id: info.Id,
         name: info.Name.replace(/^\//, ""),
         image: info.Config.Image,
+        imageId: info.Image,
         labels: info.Config.Labels ?? {},
         running: info.State.Running,
         restarting: info.State.Restarting,

@@ -117,6 +117,7 @@ export const RESERVED_SERVICE_NAMES = [
   "status",
   "logs",
   "rollback",
+  "releases",
   "validate",
   "unlock",
 ] as const;

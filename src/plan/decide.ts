@@ -1,11 +1,18 @@
 import { LABEL } from "../labels.js";
+import { shortId } from "./releases.js";
 
 /** What a deploy of one target will do, decided from what runs now and what is wanted. */
 export type Action = "unchanged" | "build" | "reuse-image" | "recreate";
 
 export interface Observed {
   /** Labels and state of the service's current container; null when there is none. */
-  current: { running: boolean; exitCode: number; image: string; labels: Record<string, string> } | null;
+  current: {
+    running: boolean;
+    exitCode: number;
+    image: string;
+    imageId?: string;
+    labels: Record<string, string>;
+  } | null;
   /** Labels of the image already tagged for the wanted commit, or null when there is none. */
   existingImage: Record<string, string> | null;
 }
@@ -17,6 +24,8 @@ export interface Wanted {
   force: boolean;
   /** A job has done its work when its container exited 0; a service must be running. */
   kind?: "service" | "job";
+  /** An image given by id (a rollback's release): the same build then means the same image, nothing less. */
+  imageId?: string;
 }
 
 export interface Decision {
@@ -31,12 +40,15 @@ export interface Decision {
 export function decide(observed: Observed, wanted: Wanted): Decision {
   const { current, existingImage } = observed;
   const short = (commit: string | undefined) => (commit ? commit.slice(0, 12) : "?");
-  const imageReusable = !wanted.force && existingImage?.[LABEL.buildHash] === wanted.buildHash;
+  const imageReusable =
+    !wanted.force && (wanted.imageId !== undefined || existingImage?.[LABEL.buildHash] === wanted.buildHash);
   if (wanted.force) return { action: "build", reason: "--force-rebuild" };
   if (!current)
     return { action: imageReusable ? "reuse-image" : "build", reason: "no container yet: first deploy" };
   const runningCommit = current.labels[LABEL.commit];
-  const sameBuild = current.labels[LABEL.buildHash] === wanted.buildHash;
+  const sameBuild = wanted.imageId
+    ? current.imageId === wanted.imageId
+    : current.labels[LABEL.buildHash] === wanted.buildHash;
   const sameConfig = current.labels[LABEL.configHash] === wanted.configHash;
   // With the same build inputs and the image at hand, only the container is made anew.
   const imageAction: Action = imageReusable ? (sameBuild ? "recreate" : "reuse-image") : "build";
@@ -56,6 +68,12 @@ export function decide(observed: Observed, wanted: Wanted): Decision {
     };
   }
   if (sameBuild) return { action: imageAction, reason: "the configuration changed" };
+  if (wanted.imageId) {
+    return {
+      action: imageAction,
+      reason: `image ${shortId(wanted.imageId)} of ${short(wanted.commit)} (running ${shortId(current.imageId ?? "?")} of ${short(runningCommit)})`,
+    };
+  }
   return {
     action: imageAction,
     reason: `new commit ${short(wanted.commit)} (running ${short(runningCommit)})`,

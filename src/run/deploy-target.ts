@@ -13,16 +13,19 @@ import {
   labelledDockerfile,
   labelsInDockerfile,
 } from "../docker/specs.js";
-import { inPhase, PhaseError } from "../errors.js";
+import { errorMessage, inPhase, PhaseError } from "../errors.js";
 import type { Clock } from "../health/clock.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import type { HostConnection } from "../hosts/pool.js";
 import { asideNamePrefix, containerName, imageTag, LABEL, nextNamePrefix } from "../labels.js";
 import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
+import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
+import type { Release } from "../release.js";
 import type { StatusRecord } from "./events.js";
 import { runJob } from "./job.js";
 import { pruneImages } from "./prune.js";
+import { readReleases, recordRelease } from "./releases.js";
 import { type PreparedContainer, prepareContainer, replaceContainer } from "./replace.js";
 import type { RunRepos } from "./run-repos.js";
 import type { TargetTracker } from "./tracker.js";
@@ -66,6 +69,8 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     ).catch((error: unknown) => {
       throw inPhase("deploy", error);
     });
+    const history = readReleases(engine, plan.project, service.name);
+    history.catch(() => undefined); // awaited below, unless an earlier step fails first
     const rollback = plan.options.rollbackTo;
     let current: ContainerState | null;
     let source: ImageSource;
@@ -78,8 +83,10 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       [current, source] = await Promise.all([recovered, fetched]);
     } else {
       current = await recovered;
-      source = await rollbackSource(engine, deps, rollback, current);
+      source = await rollbackSource(engine, deps, rollback, current, await history);
     }
+    phase = "deploy";
+    const releases = await history;
     tracker.note({ commit: source.commit, image: source.image });
     const inputs: ContainerInputs = {
       project: plan.project,
@@ -87,12 +94,11 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       host: target.host.name,
       image: source.image,
       commit: source.commit,
-      branch: target.branch,
+      branch: source.ref ?? target.branch,
       runId: plan.runId,
       buildHash: source.buildHash,
     };
 
-    phase = "deploy";
     const decision = decide(
       { current, existingImage: await engine.imageLabels(source.image) },
       {
@@ -101,6 +107,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         configHash: configHash(service),
         force: plan.options.forceRebuild,
         kind: service.kind,
+        ...(source.imageId ? { imageId: source.imageId } : {}),
       },
     );
     tracker.log("deploy", `${decision.action}: ${decision.reason}`);
@@ -108,11 +115,17 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       return tracker.finish("unchanged", {
         container_id: current.id,
         image: current.image,
+        image_id: current.imageId,
         live_image: current.image,
         live_commit: current.labels[LABEL.commit] ?? null,
         reason: decision.reason,
       });
     }
+    // What serves now is what this deploy replaces: its release when it is one, by id (its tag may have moved).
+    tracker.note({
+      previous_image: liveRelease(releases, current?.imageId ?? null)?.tag ?? current?.image ?? null,
+      previous_image_id: current?.imageId ?? null,
+    });
 
     const { contextTree } = source;
     if (decision.action === "build" && contextTree) {
@@ -148,10 +161,17 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       service.kind === "job"
         ? await runJob(context, current)
         : await replaceContainer(context, current, handedOver);
-    if (result.state === "succeeded") {
-      deps.afterwards(pruneImages(engine, plan, service.name, (line) => tracker.log("deploy", line)));
+    if (result.state === "succeeded" && result.container_id) {
+      await recordLive(engine, inputs, result.container_id, tracker, deps.clock);
+    } else if (source.imageId && current?.image === source.image) {
+      // A failed rollback: the tag goes back to the image that serves again.
+      await engine.tagImage(current.imageId, current.image).catch(() => undefined);
     }
-    return result;
+    if (result.state === "succeeded" || result.state === "rolled_back") {
+      const log = (line: string) => tracker.log("deploy", line);
+      deps.afterwards(pruneImages(engine, plan.project, service.name, plan.keepImages, log));
+    }
+    return { ...tracker.status };
   } catch (error) {
     if (deps.signal?.aborted) {
       return tracker.fail(
@@ -181,6 +201,9 @@ interface ImageSource {
   buildHash: string;
   /** Set when the image is built from git; absent when an existing image is deployed (rollback). */
   contextTree?: string;
+  /** Set when a recorded release is deployed (rollback): that image exactly, and the ref it was deployed from. */
+  imageId?: string;
+  ref?: string;
 }
 
 /** Fetches the branch and names the image its commit builds. */
@@ -202,35 +225,63 @@ async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
 }
 
 /**
- * The image a rollback deploys: the one named by `--to`, else the newest image of the service on this host
- * that the current container does not run. It must exist on the host: nothing is built.
+ * The release a rollback deploys (plan/releases.ts chooses it): the one named by `--to`, else the one live
+ * before the current. Its image is taken by id and its tag pointed back at it, so a tag that a later
+ * `--force-rebuild` moved cannot put the wrong image back. Nothing is built.
  */
 async function rollbackSource(
   engine: Engine,
   deps: TargetDeps,
   to: string | null,
   current: ContainerState | null,
+  releases: Release[],
 ): Promise<ImageSource> {
-  const { plan, target, tracker } = deps;
-  let image = to;
-  if (!image) {
-    const images = await engine.serviceImages(plan.project, target.service.name);
-    const previous = images.find((candidate) => !current || !candidate.tags.includes(current.image));
-    image = previous?.tags[0] ?? null;
-    if (!image)
-      throw new PhaseError(
-        "deploy",
-        `no previous image of ${target.service.name} on host ${target.host.name}`,
-      );
+  const { target, tracker } = deps;
+  const where = `${target.service.name} on host ${target.host.name}`;
+  if (target.service.kind === "job" && !to) {
+    throw new PhaseError(
+      "deploy",
+      `${where} is a job: rolling it back reruns it, so name a release with --to`,
+    );
   }
-  const labels = await engine.imageLabels(image);
-  if (!labels) throw new PhaseError("deploy", `image ${image} does not exist on host ${target.host.name}`);
-  tracker.log("deploy", `rolling back to ${image}`);
+  const choice = rollbackTarget(releases, current?.imageId ?? null, to);
+  if (!choice.ok) throw new PhaseError("deploy", `cannot roll back ${where}: ${choice.message}`);
+  const { release } = choice;
+  const name = `release ${release.tag} (image ${shortId(release.imageId)})`;
+  if (!(await engine.inspectImage(release.imageId))) {
+    throw new PhaseError("deploy", `cannot roll back ${where}: the image of ${name} is gone from the host`);
+  }
+  await engine.tagImage(release.imageId, release.tag);
+  tracker.log("deploy", `rolling back to ${name}, deployed ${release.createdAt} by run ${release.runId}`);
   return {
-    image,
-    commit: labels[LABEL.commit] ?? "unknown",
-    buildHash: labels[LABEL.buildHash] ?? "unknown",
+    image: release.tag,
+    imageId: release.imageId,
+    commit: release.commit,
+    ref: release.ref,
+    buildHash: release.buildHash,
   };
+}
+
+/** Records the container that just passed its gate as a release; a failure to record never fails the deploy. */
+async function recordLive(
+  engine: Engine,
+  inputs: ContainerInputs,
+  containerId: string,
+  tracker: TargetTracker,
+  clock: Clock,
+): Promise<void> {
+  try {
+    const live = await engine.inspectContainer(containerId);
+    if (!live) throw new Error(`container ${containerId.slice(0, 12)} is gone`);
+    const release = await recordRelease(engine, inputs, live.imageId, new Date(clock.now()));
+    tracker.amend({ image_id: release.imageId });
+    tracker.log("deploy", `recorded release ${release.tag} (image ${shortId(release.imageId)})`);
+  } catch (error) {
+    tracker.log(
+      "deploy",
+      `recording the release failed (rollback will not offer it): ${errorMessage(error)}`,
+    );
+  }
 }
 
 /**

@@ -43,8 +43,12 @@ export interface StatusRecord {
   branch: string;
   commit: string | null;
   image: string | null;
+  /** The id of `image` once it is live (a tag can move; the id cannot). */
+  image_id: string | null;
   container_id: string | null;
+  /** What this run replaced: the release live before it (its tag; a rebuild may have moved it) and its id. */
   previous_image: string | null;
+  previous_image_id: string | null;
   live_image: string | null;
   live_commit: string | null;
   health_gate: HealthGate;

@@ -24,7 +24,7 @@ export function jobTimeoutMs(health: HealthSpec): number {
 export async function runJob(ctx: ReplaceContext, previous: ContainerState | null): Promise<StatusRecord> {
   const { engine, inputs, tracker } = ctx;
   const name = containerName(inputs.project, inputs.service.name);
-  tracker.enter("deploying", { previous_image: previous?.image ?? null });
+  tracker.enter("deploying");
   for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
   if (previous) await engine.remove(previous.id);
 

@@ -1,30 +1,40 @@
 import type { Engine } from "../docker/engine.js";
 import { errorMessage } from "../errors.js";
-import { containerName } from "../labels.js";
-import type { DeployPlan } from "../plan/plan.js";
+import { retention, shortId } from "../plan/releases.js";
+import { readReleases } from "./releases.js";
 
 /**
- * Keeps the newest `plan.keepImages` images of a service and removes older ones. An image some container
- * still uses is never removed (the engine refuses with 409, which counts as "kept"). Pruning is housekeeping:
- * its failure is logged, never a deploy failure.
+ * Keeps the images of the newest `keep` releases of a service and every image a container uses; removes the
+ * rest, builds that never passed their gate first. Images go by id once untagged, so an image a
+ * `--force-rebuild` left without a tag is pruned like any other. Housekeeping: a failure is logged, never a
+ * deploy failure.
  */
 export async function pruneImages(
   engine: Engine,
-  plan: DeployPlan,
+  project: string,
   service: string,
+  keep: number,
   log: (line: string) => void,
 ): Promise<void> {
   try {
-    const images = await engine.serviceImages(plan.project, service);
-    const current = await engine.inspectContainer(containerName(plan.project, service));
-    const stale = images
-      .slice(plan.keepImages)
-      .filter((image) => !current || !image.tags.includes(current.image));
-    for (const image of stale) {
-      // By tag: removing by id fails (409) while the image carries several tags.
-      for (const reference of image.tags.length > 0 ? image.tags : [image.id])
-        await engine.removeImage(reference);
-      log(`pruned old image ${image.tags.join(", ") || image.id.slice(7, 19)}`);
+    const [releases, images, containers] = await Promise.all([
+      readReleases(engine, project, service),
+      engine.serviceImages(project, service),
+      engine.serviceContainers(project, service),
+    ]);
+    const inUseImageIds = new Set(containers.map((container) => container.ImageID));
+    const plan = retention({ releases, images, inUseImageIds, keep });
+    for (const release of plan.dropReleases) {
+      await engine.remove(release.recordId);
+      log(`forgot release ${release.tag} (${shortId(release.imageId)}) of ${release.createdAt}`);
+    }
+    for (const image of plan.removeImages) {
+      // Tag by tag (removing by id is refused while it has several), then by id once no tag is left.
+      let removed = true;
+      for (const tag of image.tags) removed = (await engine.removeImage(tag)) && removed;
+      removed = removed && (await engine.removeImage(image.id));
+      const name = `${image.tags.join(", ") || "untagged image"} (${shortId(image.id)})`;
+      log(removed ? `pruned ${name}` : `kept ${name}: a container uses it`);
     }
   } catch (error) {
     log(`pruning old images failed (ignored): ${errorMessage(error)}`);

@@ -66,7 +66,7 @@ export async function replaceContainer(
   const { engine, inputs, tracker, clock } = ctx;
   const name = containerName(inputs.project, inputs.service.name);
   const asideName = `${asideNamePrefix(name)}${inputs.runId}`;
-  tracker.enter("deploying", { previous_image: previous?.image ?? null });
+  tracker.enter("deploying");
   void httpClient(); // loads while the container is created and started, ready for the first probe
 
   const created = await (prepared ?? prepareContainer(engine, inputs, previous));

@@ -26,7 +26,9 @@ export class TargetTracker {
       commit: null,
       image: null,
       container_id: null,
+      image_id: null,
       previous_image: null,
+      previous_image_id: null,
       live_image: null,
       live_commit: null,
       health_gate: init.healthGate,
@@ -72,6 +74,12 @@ export class TargetTracker {
   ): StatusRecord {
     this.log(logPhaseOf(phase), `${state === "rolled_back" ? "rolled back" : "failed"}: ${message}`);
     return this.finish(state, { ...patch, error: { phase, message } });
+  }
+
+  /** Adds facts to a final record (e.g. the release recorded after success) and writes it out again. */
+  amend(patch: Partial<StatusRecord>): void {
+    Object.assign(this.#record, patch);
+    this.#emit();
   }
 
   log(phase: LogPhase, line: string): void {

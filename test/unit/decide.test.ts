@@ -103,6 +103,27 @@ describe("decide", () => {
       { kind: "job" },
       { action: "recreate", reason: "its last run did not complete with exit 0" },
     ],
+    [
+      "a rollback to another image of the same build (after --force-rebuild): the image decides",
+      {
+        current: { ...(sameEverything as object), imageId: "sha256:bbbbbbbbbbbbbbbb" } as Observed["current"],
+        existingImage: null,
+      },
+      { imageId: "sha256:aaaaaaaaaaaaaaaa" },
+      {
+        action: "reuse-image",
+        reason: "image aaaaaaaaaaaa of c2c2c2c2c2c2 (running bbbbbbbbbbbb of c2c2c2c2c2c2)",
+      },
+    ],
+    [
+      "a rollback to the image that already runs",
+      {
+        current: { ...(sameEverything as object), imageId: "sha256:aaaaaaaaaaaaaaaa" } as Observed["current"],
+        existingImage: null,
+      },
+      { imageId: "sha256:aaaaaaaaaaaaaaaa" },
+      { action: "unchanged", reason: "already runs c2c2c2c2c2c2 with this configuration" },
+    ],
   ])("%s", (_name, observed, overrides, expected) => {
     expect(decide(observed, { ...wanted, ...overrides })).toEqual(expected);
   });
