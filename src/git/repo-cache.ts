@@ -7,6 +7,7 @@ import { extract } from "tar-fs";
 import writeFileAtomic from "write-file-atomic";
 import { errorMessage, PhaseError } from "../errors.js";
 import { DEFAULTS } from "../manifest/fields.js";
+import { refProblem, repoProblem } from "../manifest/git-values.js";
 import { durationMs } from "../manifest/values.js";
 import { redactUrl } from "../url-redact.js";
 import { gitEnv, networkConfig } from "./git-env.js";
@@ -62,8 +63,12 @@ export class RepoCache {
    */
   async fetch(repo: string, branch: string, options: FetchOptions = {}): Promise<FetchedBranch> {
     const { signal, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
-    const dir = this.#repoDir(repo);
     const shown = redactUrl(repo);
+    // The manifest and the CLI refuse these already; this keeps every other caller to the same rules.
+    const refused = repoProblem(repo) ?? refProblem(branch);
+    if (refused)
+      throw new PhaseError("git", `refusing branch ${JSON.stringify(branch)} of ${shown}: ${refused}`);
+    const dir = this.#repoDir(repo);
     const fail = (what: string, error: unknown): never => {
       signal?.throwIfAborted();
       throw new PhaseError("git", `${what} branch ${branch} of ${shown} failed: ${errorMessage(error)}`, {
@@ -162,7 +167,9 @@ export class RepoCache {
   async #ensureBareRepo(dir: string): Promise<void> {
     if (await exists(join(dir, "HEAD"))) return;
     await mkdir(dir, { recursive: true });
-    await runGit(["init", "--bare", "--quiet", "--end-of-options", dir], { env: gitEnv(process.env, 0) });
+    await runGit(["init", "--bare", "--quiet", "--end-of-options", dir], {
+      env: gitEnv(process.env, DEFAULT_TIMEOUT_MS),
+    });
   }
 
   /** Runs `work` alone on `dir`: queued behind this process's earlier work, then under a cross-process lock. */

@@ -14,6 +14,9 @@ async function recordFile(cacheRoot: string, branch: string): Promise<string> {
   return join(cacheRoot, "repos", repoDir ?? "", "deploy-branches", `${branch}.json`);
 }
 
+/** Stands for the fixture repository, made only in beforeAll. */
+const FIXTURE_REPO = "(the fixture repository)";
+
 describe("the repository cache", () => {
   let repo: Repo;
   let cacheRoot: string;
@@ -79,6 +82,20 @@ describe("the repository cache", () => {
     const error = await new RepoCache(cacheRoot).fetch(gone.dir, "main").catch((e: unknown) => e);
     expect((error as PhaseError).phase).toBe("git");
     expect((error as PhaseError).message).toMatch(/reading branch main of .* failed: .+/);
+  });
+
+  it.each([
+    ["--upload-pac=x@y:;touch marker;", "main"],
+    [FIXTURE_REPO, "--output=marker"],
+  ])("refuses a repo or branch git would read as an option (%s %s), running nothing", async (url, branch) => {
+    const error = await new RepoCache(cacheRoot)
+      .fetch(url === FIXTURE_REPO ? repo.dir : url, branch)
+      .catch((e: unknown) => e);
+    expect((error as PhaseError).phase).toBe("git");
+    expect((error as PhaseError).message).toMatch(/^refusing branch .*must not start with "-"/);
+    expect(await readdir(cacheRoot, { recursive: true })).not.toContainEqual(
+      expect.stringMatching(/marker$/),
+    );
   });
 
   it("never puts a repo URL's user info in its errors", async () => {
