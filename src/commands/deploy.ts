@@ -1,7 +1,8 @@
-import type { Argv, CommandModule } from "yargs";
+import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
 import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
 import type { GlobalArgs } from "./manifest-option.js";
+import { branchAfterDashes, refArgument } from "./ref-argument.js";
 import { concurrencyOf, type RunArgs, runSettingsOf, withRunOptions } from "./run-options.js";
 
 export interface DeployArgs extends GlobalArgs, RunArgs {
@@ -30,6 +31,7 @@ export function deployCommand(
         .positional("branch", {
           type: "string",
           describe: "branch for every selected service (default: manifest's)",
+          coerce: refArgument,
         })
         .option("force-rebuild", {
           type: "boolean",
@@ -51,7 +53,8 @@ export function deployCommand(
         .example("$0 auth-service,user-service main --force-rebuild", "rebuild two services without cache")
         .example("$0 all --output plain >> /var/log/deploy.log 2>&1", "from cron")
         .example("$0 all --json | jq .services", "the run summary as JSON") as unknown as Argv<DeployArgs>,
-    handler: async (argv: DeployArgs) => {
+    handler: async (argv: ArgumentsCamelCase<DeployArgs>) => {
+      branchAfterDashes(argv, 0);
       if (argv.dryRun) {
         const { printPlan } = await import("./plan-action.js");
         setExit(await printPlan(argv, io));

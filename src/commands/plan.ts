@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from "yargs";
 import type { Io } from "../io.js";
 import type { GlobalArgs } from "./manifest-option.js";
+import { branchAfterDashes, refArgument } from "./ref-argument.js";
 import type { RunArgs } from "./run-options.js";
 
 export interface PlanArgs extends GlobalArgs, Pick<RunArgs, "cacheDir"> {
@@ -17,7 +18,11 @@ export function planCommand(io: Io, setExit: (code: number) => void): CommandMod
     builder: (yargs: Argv<GlobalArgs>) =>
       yargs
         .positional("services", { type: "string", describe: "`all` or a comma list" })
-        .positional("branch", { type: "string", describe: "branch for every selected service" })
+        .positional("branch", {
+          type: "string",
+          describe: "branch for every selected service",
+          coerce: refArgument,
+        })
         .option("force-rebuild", { type: "boolean", default: false, describe: "plan as if --force-rebuild" })
         .option("json", { type: "boolean", default: false, describe: "the plan as JSON" })
         .option("cache-dir", { type: "string", describe: "repository cache" })
@@ -26,6 +31,7 @@ export function planCommand(io: Io, setExit: (code: number) => void): CommandMod
           "what a deploy of every service from main would do",
         ) as unknown as Argv<PlanArgs>,
     handler: async (argv) => {
+      branchAfterDashes(argv, 1);
       const { printPlan } = await import("./plan-action.js");
       setExit(await printPlan(argv, io));
     },

@@ -3,11 +3,16 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
-import { type SimpleGit, simpleGit } from "simple-git";
 import { extract } from "tar-fs";
 import writeFileAtomic from "write-file-atomic";
-import { PhaseError } from "../errors.js";
+import { errorMessage, PhaseError } from "../errors.js";
+import { DEFAULTS } from "../manifest/fields.js";
+import { refProblem, repoProblem } from "../manifest/git-values.js";
+import { durationMs } from "../manifest/values.js";
+import { redactUrl } from "../url-redact.js";
+import { gitEnv, networkConfig } from "./git-env.js";
 import { fetchUrl } from "./repo-url.js";
+import { runGit } from "./run-git.js";
 
 export interface FetchedRevision {
   commit: string;
@@ -31,11 +36,14 @@ export function parseTreeListing(listing: string, rootTree: string): Map<string,
   return trees;
 }
 
-/** Git may never prompt: the tool runs from cron. BatchMode makes ssh fail instead of asking. */
-const GIT_ENV = {
-  GIT_TERMINAL_PROMPT: "0",
-  GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o ConnectTimeout=20",
-};
+/** How each call is bounded: the run's interrupt, and `git_timeout` for a step that talks to the remote. */
+export interface FetchOptions {
+  signal?: AbortSignal | undefined;
+  /** Default: `git_timeout`'s default. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = durationMs(DEFAULTS.gitTimeout);
 
 /**
  * A cache of bare repositories, one per repo URL, outside any work tree. Fetches are shallow. Two deploys of
@@ -53,11 +61,17 @@ export class RepoCache {
    * trip without any pack negotiation): when it has not moved, the folder trees recorded then are reused, so a
    * no-op deploy costs one git process per repository.
    */
-  async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
+  async fetch(repo: string, branch: string, options: FetchOptions = {}): Promise<FetchedBranch> {
+    const { signal, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+    const shown = redactUrl(repo);
+    // The manifest and the CLI refuse these already; this keeps every other caller to the same rules.
+    const refused = repoProblem(repo) ?? refProblem(branch);
+    if (refused)
+      throw new PhaseError("git", `refusing branch ${JSON.stringify(branch)} of ${shown}: ${refused}`);
     const dir = this.#repoDir(repo);
     const fail = (what: string, error: unknown): never => {
       signal?.throwIfAborted();
-      throw new PhaseError("git", `${what} branch ${branch} of ${repo} failed: ${gitMessage(error)}`, {
+      throw new PhaseError("git", `${what} branch ${branch} of ${shown} failed: ${errorMessage(error)}`, {
         cause: error,
       });
     };
@@ -67,19 +81,21 @@ export class RepoCache {
     signal?.throwIfAborted();
     const known = await readBranchRecord(dir, branch);
     if (known) {
-      const head = await remoteHead(gitAt(dir, signal), repo, branch).catch((error: unknown) =>
+      const head = await remoteHead(repo, branch, timeoutMs, signal).catch((error: unknown) =>
         fail("reading", error),
       );
-      if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${repo}`);
+      if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${shown}`);
       if (head === known.commit) return known;
     }
     return this.#exclusive(dir, async () => {
       signal?.throwIfAborted();
       await this.#ensureBareRepo(dir);
-      const git = gitAt(dir, signal);
       const ref = `refs/deploy/heads/${branch}`;
-      await git
-        .raw([
+      await runGit(
+        [
+          "--git-dir",
+          dir,
+          ...networkConfig(timeoutMs),
           // The cache holds shallow single-branch fetches: background maintenance after each would only cost time.
           "-c",
           "maintenance.auto=false",
@@ -89,15 +105,21 @@ export class RepoCache {
           "--depth=1",
           "--no-tags",
           "--force",
+          "--end-of-options",
           fetchUrl(repo),
           `+refs/heads/${branch}:${ref}`,
-        ])
-        .catch((error: unknown) => fail("fetching", error));
+        ],
+        { env: gitEnv(process.env, timeoutMs), signal, timeoutMs },
+      ).catch((error: unknown) => fail("fetching", error));
       // One git call for the commit and its root tree, one (at the same time) for every folder's tree: services
       // sharing the repository then find their build context's tree without a git process each.
+      const local = { env: gitEnv(process.env, timeoutMs), signal };
       const [revisions, listing] = await Promise.all([
-        git.revparse([ref, `${ref}^{tree}`]),
-        git.raw(["ls-tree", "-r", "-d", "-z", ref]),
+        runGit(
+          ["--git-dir", dir, "log", "-1", "--no-show-signature", "--format=%H%n%T", "--end-of-options", ref],
+          local,
+        ),
+        runGit(["--git-dir", dir, "ls-tree", "-r", "-d", "-z", "--end-of-options", ref], local),
       ]);
       const [commit = "", root = ""] = revisions.trim().split("\n");
       const fetched = { commit, trees: parseTreeListing(listing, root) };
@@ -126,9 +148,13 @@ export class RepoCache {
       });
     } catch (error) {
       await rm(partial, { recursive: true, force: true });
-      throw new PhaseError("git", `exporting tree ${contextTree} of ${repo} failed: ${gitMessage(error)}`, {
-        cause: error,
-      });
+      throw new PhaseError(
+        "git",
+        `exporting tree ${contextTree} of ${redactUrl(repo)} failed: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     return target;
   }
@@ -141,7 +167,9 @@ export class RepoCache {
   async #ensureBareRepo(dir: string): Promise<void> {
     if (await exists(join(dir, "HEAD"))) return;
     await mkdir(dir, { recursive: true });
-    await gitAt(dir).init(true);
+    await runGit(["init", "--bare", "--quiet", "--end-of-options", dir], {
+      env: gitEnv(process.env, DEFAULT_TIMEOUT_MS),
+    });
   }
 
   /** Runs `work` alone on `dir`: queued behind this process's earlier work, then under a cross-process lock. */
@@ -167,50 +195,10 @@ export class RepoCache {
   }
 }
 
-/**
- * What git may see of the caller's environment. An allowlist, not process.env: simple-git refuses to run with
- * variables that can execute programs (EDITOR, PAGER, GIT_ASKPASS… — npm sets EDITOR for every script), and
- * git needs none of them here.
- */
-const PASSED_ENV = [
-  "PATH",
-  "HOME",
-  "USER",
-  "LANG",
-  "LC_ALL",
-  "TMPDIR",
-  "SSH_AUTH_SOCK",
-  "XDG_CONFIG_HOME",
-  "GIT_SSL_CAINFO",
-  "SSL_CERT_FILE",
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "NO_PROXY",
-  "http_proxy",
-  "https_proxy",
-  "no_proxy",
-];
-
-export function gitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const passed = PASSED_ENV.flatMap((name) => {
-    const value = env[name];
-    return value === undefined ? [] : [[name, value] as const];
-  });
-  return { ...Object.fromEntries(passed), ...GIT_ENV };
-}
-
-function gitAt(dir: string, signal?: AbortSignal): SimpleGit {
-  return simpleGit({
-    baseDir: dir,
-    unsafe: { allowUnsafeSshCommand: true },
-    ...(signal ? { abort: signal } : {}),
-  }).env(gitEnv(process.env));
-}
-
 /** `git archive <tree>` streamed straight into a folder: no work tree, no checkout lock. */
 function archiveInto(gitDir: string, tree: string, dest: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("git", ["--git-dir", gitDir, "archive", "--format=tar", tree], {
+    const child = spawn("git", ["--git-dir", gitDir, "archive", "--format=tar", "--end-of-options", tree], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
@@ -234,15 +222,23 @@ function archiveInto(gitDir: string, tree: string, dest: string): Promise<void> 
     });
     child.on("close", (code) => {
       exitCode = code ?? 1;
-      if (exitCode !== 0) reject(new Error(stderr.trim() || `git archive exited ${exitCode}`));
+      if (exitCode !== 0) reject(new Error(redactUrl(stderr.trim()) || `git archive exited ${exitCode}`));
       settle();
     });
   });
 }
 
 /** The commit `branch` of `repo` points at now (null when the branch does not exist), from `git ls-remote`. */
-async function remoteHead(git: SimpleGit, repo: string, branch: string): Promise<string | null> {
-  const output = await git.raw(["ls-remote", fetchUrl(repo), `refs/heads/${branch}`]);
+async function remoteHead(
+  repo: string,
+  branch: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
+  const output = await runGit(
+    [...networkConfig(timeoutMs), "ls-remote", "--end-of-options", fetchUrl(repo), `refs/heads/${branch}`],
+    { env: gitEnv(process.env, timeoutMs), signal, timeoutMs },
+  );
   for (const line of output.split("\n")) {
     const [commit, name] = line.split("\t");
     if (commit && name === `refs/heads/${branch}`) return commit;
@@ -272,11 +268,6 @@ async function writeBranchRecord(dir: string, branch: string, fetched: FetchedBr
     path,
     JSON.stringify({ commit: fetched.commit, trees: Object.fromEntries(fetched.trees) }),
   );
-}
-
-function gitMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.trim().split("\n").filter(Boolean).slice(-3).join(" ");
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -13,6 +13,7 @@ export const DEFAULTS = {
   branch: "main",
   context: ".",
   dockerfile: "Dockerfile",
+  gitTimeout: "2m",
   host: "local",
   restart: "unless-stopped",
   kind: "service",
@@ -54,6 +55,17 @@ export function parsedWith<T>(parse: (text: string) => T | string) {
     ctx.issues.push({ code: "custom", message: result, input: text });
     return z.NEVER;
   });
+}
+
+/** A non-empty string that `problem` accepts; otherwise its message is the problem at the value's path. */
+export function checkedWith(problem: (text: string) => string | undefined) {
+  return z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      const message = problem(text);
+      if (message !== undefined) ctx.addIssue({ code: "custom", message, input: text });
+    });
 }
 
 function isHttpUrl(text: string): boolean {

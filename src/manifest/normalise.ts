@@ -5,6 +5,7 @@ import { fromManifestDir, isGitUrl, isInside, normaliseRelative, resolveVolume }
 import type { Path, ProblemList } from "./problems.js";
 import { DEFAULTS, type WrittenDefaults, type WrittenHost, type WrittenService } from "./schema.js";
 import type { HostSpec, ServiceSpec } from "./types.js";
+import { durationMs } from "./values.js";
 
 /** What normalising needs from outside: where the manifest is, the caller's environment, file reading. */
 export interface LoadContext {
@@ -72,6 +73,7 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
     kind: written.kind ?? DEFAULTS.kind,
     repo: isGitUrl(written.repo) ? written.repo : fromManifestDir(dir, written.repo, home),
     branch: written.branch ?? DEFAULTS.branch,
+    gitTimeoutMs: written.git_timeout ?? durationMs(DEFAULTS.gitTimeout),
     context: normaliseRelative(written.context ?? DEFAULTS.context),
     dockerfile: normaliseRelative(written.dockerfile ?? DEFAULTS.dockerfile),
     ...(written.target === undefined ? {} : { target: written.target }),

@@ -1,5 +1,14 @@
 import * as z from "zod"; // a namespace import: see the zod check in scripts/build.mjs
-import { DEFAULTS, duration, HealthObjectSchema, HealthSchema, parsedWith, scalarText } from "./fields.js";
+import {
+  checkedWith,
+  DEFAULTS,
+  duration,
+  HealthObjectSchema,
+  HealthSchema,
+  parsedWith,
+  scalarText,
+} from "./fields.js";
+import { refProblem, repoProblem } from "./git-values.js";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
 
@@ -12,7 +21,12 @@ export { DEFAULTS };
 
 /** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
-  branch: z.string().min(1).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
+  branch: checkedWith(refProblem).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
+  git_timeout: duration(
+    "How long each git step (asking for the branch's head, fetching it) may take before it is stopped and the " +
+      "service fails",
+    { positive: true, default: DEFAULTS.gitTimeout },
+  ),
   context: z.string().min(1).meta({
     description: "Build context: a folder inside the repository (monorepos).",
     default: DEFAULTS.context,
@@ -116,7 +130,10 @@ const optionalShared = z.strictObject(sharedServiceShape).partial().shape;
 
 export const ServiceSchema = z
   .strictObject({
-    repo: z.string().min(1).describe("Any git URL, or a local path relative to the manifest's folder."),
+    repo: checkedWith(repoProblem).describe(
+      "A git URL (ssh://, user@host:path, https://, http://, git://, file://) or a local path relative to the " +
+        "manifest's folder. Other transports (ext::, fd::…) are refused.",
+    ),
     ...optionalShared,
     depends_on: z
       .array(z.string().min(1))

@@ -74,6 +74,8 @@ export interface ServiceSpec {
   /** A git URL, or an absolute path for a local repository (resolved from the manifest's folder). */
   repo: string;
   branch: string;
+  /** How long one git step (ls-remote, fetch) may take; `git_timeout`, default 2 minutes. */
+  gitTimeoutMs: number;
   /** Folder inside the repo, posix, normalised, never escaping it ("." for the root). */
   context: string;
   /** Relative to context, posix. */

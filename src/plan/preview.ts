@@ -114,7 +114,7 @@ async function previewTarget(
   const { service } = target;
   // The running container does not depend on the commit: the engine is asked while git answers.
   const [revision, current] = await Promise.all([
-    repos.fetch(service.repo, target.branch, service.context),
+    repos.fetch(service.repo, target.branch, service.context, service.gitTimeoutMs),
     snapshots
       .of(target.host)
       .then((snapshot) =>

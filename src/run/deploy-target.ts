@@ -211,7 +211,7 @@ async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const { plan, target, tracker } = deps;
   const { service } = target;
   tracker.enter("cloning");
-  const revision = await deps.repos.fetch(service.repo, target.branch, service.context);
+  const revision = await deps.repos.fetch(service.repo, target.branch, service.context, service.gitTimeoutMs);
   tracker.log(
     "git",
     `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,

@@ -1,5 +1,6 @@
 import { PhaseError } from "../errors.js";
 import type { FetchedBranch, FetchedRevision, RepoCache } from "../git/repo-cache.js";
+import { redactUrl } from "../url-redact.js";
 
 /**
  * The run's view of the repository cache: each (repository, branch) is fetched once per run however many
@@ -13,17 +14,21 @@ export class RunRepos {
     private readonly signal?: AbortSignal,
   ) {}
 
-  async fetch(repo: string, branch: string, context: string): Promise<FetchedRevision> {
+  /** `timeoutMs` bounds each git step (the first service to ask for a repository and branch sets it). */
+  async fetch(repo: string, branch: string, context: string, timeoutMs: number): Promise<FetchedRevision> {
     const key = `${repo}\0${branch}`;
     let fetched = this.#fetches.get(key);
     if (!fetched) {
-      fetched = this.cache.fetch(repo, branch, this.signal);
+      fetched = this.cache.fetch(repo, branch, { signal: this.signal, timeoutMs });
       this.#fetches.set(key, fetched);
     }
     const { commit, trees } = await fetched;
     const contextTree = trees.get(context);
     if (!contextTree) {
-      throw new PhaseError("git", `context ${context} does not exist in ${repo} at ${commit.slice(0, 12)}`);
+      throw new PhaseError(
+        "git",
+        `context ${context} does not exist in ${redactUrl(repo)} at ${commit.slice(0, 12)}`,
+      );
     }
     return { commit, contextTree };
   }

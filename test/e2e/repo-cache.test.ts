@@ -1,16 +1,21 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhaseError } from "../../src/errors.js";
 import { RepoCache } from "../../src/git/repo-cache.js";
+import { freePort } from "./support/docker.js";
 import { git, inFolder, makeRepo, type Repo } from "./support/git-fixture.js";
+import { type SilentServer, silentServer } from "./support/silent-server.js";
 
 /** The record RepoCache keeps of a branch's last fetch (one file per branch inside the bare repository). */
 async function recordFile(cacheRoot: string, branch: string): Promise<string> {
   const [repoDir] = await readdir(join(cacheRoot, "repos"));
   return join(cacheRoot, "repos", repoDir ?? "", "deploy-branches", `${branch}.json`);
 }
+
+/** Stands for the fixture repository, made only in beforeAll. */
+const FIXTURE_REPO = "(the fixture repository)";
 
 describe("the repository cache", () => {
   let repo: Repo;
@@ -77,5 +82,83 @@ describe("the repository cache", () => {
     const error = await new RepoCache(cacheRoot).fetch(gone.dir, "main").catch((e: unknown) => e);
     expect((error as PhaseError).phase).toBe("git");
     expect((error as PhaseError).message).toMatch(/reading branch main of .* failed: .+/);
+  });
+
+  it.each([
+    ["--upload-pac=x@y:;touch marker;", "main"],
+    [FIXTURE_REPO, "--output=marker"],
+  ])("refuses a repo or branch git would read as an option (%s %s), running nothing", async (url, branch) => {
+    const error = await new RepoCache(cacheRoot)
+      .fetch(url === FIXTURE_REPO ? repo.dir : url, branch)
+      .catch((e: unknown) => e);
+    expect((error as PhaseError).phase).toBe("git");
+    expect((error as PhaseError).message).toMatch(/^refusing branch .*must not start with "-"/);
+    expect(await readdir(cacheRoot, { recursive: true })).not.toContainEqual(
+      expect.stringMatching(/marker$/),
+    );
+  });
+
+  it("never puts a repo URL's user info in its errors", async () => {
+    const port = await freePort(); // nothing listens: the connection is refused
+    const error = await new RepoCache(cacheRoot)
+      .fetch(`https://x-access-token:SECRET-TOKEN@127.0.0.1:${port}/acme/api.git`, "main")
+      .catch((e: unknown) => e);
+    expect((error as PhaseError).phase).toBe("git");
+    expect((error as PhaseError).message).toContain(`of https://***@127.0.0.1:${port}/acme/api.git failed`);
+    expect((error as PhaseError).message).not.toContain("SECRET-TOKEN");
+  });
+
+  it("runs the caller's GIT_SSH_COMMAND with its own options added, and keeps ssh's reason", async () => {
+    // A stand-in for ssh that records how it was called and refuses like a server without the key.
+    const calls = join(cacheRoot, "ssh-calls.txt");
+    const fakeSsh = join(cacheRoot, "fake-ssh.sh");
+    await writeFile(
+      fakeSsh,
+      `#!/bin/sh\necho "$*" >> '${calls}'\necho 'git@127.0.0.1: Permission denied (publickey).' >&2\nexit 255\n`,
+    );
+    await chmod(fakeSsh, 0o755);
+    const saved = process.env.GIT_SSH_COMMAND;
+    process.env.GIT_SSH_COMMAND = `${fakeSsh} -i /keys/deploy`;
+    try {
+      const error = await new RepoCache(cacheRoot)
+        .fetch("git@127.0.0.1:acme/api.git", "main", { timeoutMs: 20_000 })
+        .catch((e: unknown) => e);
+      expect((error as PhaseError).phase).toBe("git");
+      // The cause, not only git's generic advice that follows it.
+      expect((error as PhaseError).message).toContain("Permission denied (publickey)");
+    } finally {
+      if (saved === undefined) delete process.env.GIT_SSH_COMMAND;
+      else process.env.GIT_SSH_COMMAND = saved;
+    }
+    const called = await readFile(calls, "utf8");
+    expect(called).toMatch(
+      /^-i \/keys\/deploy -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 /,
+    );
+    expect(called).toContain("git@127.0.0.1");
+  });
+
+  describe("against a server that accepts and never answers", () => {
+    let server: SilentServer;
+    beforeAll(async () => {
+      server = await silentServer();
+    });
+    afterAll(() => server.close());
+
+    it.each([
+      ["git", (port: number) => `git://127.0.0.1:${port}/acme/api.git`],
+      ["http", (port: number) => `http://deploy:SECRET-TOKEN@127.0.0.1:${port}/acme/api.git`],
+    ])("gives up a %s fetch at git_timeout, naming the URL and the deadline", async (_scheme, url) => {
+      const started = Date.now();
+      const error = await new RepoCache(cacheRoot)
+        .fetch(url(server.port), "main", { timeoutMs: 1_500 })
+        .catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(error).toBeInstanceOf(PhaseError);
+      expect((error as PhaseError).phase).toBe("git");
+      expect((error as PhaseError).message).toBe(
+        `fetching branch main of ${url(server.port).replace("deploy:SECRET-TOKEN", "***")} failed: ` +
+          "no answer within 1.5s (git_timeout)",
+      );
+    });
   });
 });

@@ -47,6 +47,7 @@ describe("the full fixture manifest", async () => {
   it("resolves to the whole Manifest: defaults merged, durations in ms, paths absolute", () => {
     const common = {
       branch: "main",
+      gitTimeoutMs: 45_000,
       context: ".",
       dockerfile: "Dockerfile",
       buildArgs: {},
@@ -85,6 +86,7 @@ describe("the full fixture manifest", async () => {
           kind: "service",
           repo: "git@github.com:acme/auth-service.git",
           branch: "release",
+          gitTimeoutMs: 180_000,
           context: "services/auth",
           dockerfile: "docker/Dockerfile.prod",
           target: "runtime",
@@ -231,6 +233,7 @@ describe("defaults and normalisation", () => {
           kind: "service",
           repo: "/srv/My Project!/api",
           branch: "main",
+          gitTimeoutMs: 120_000,
           context: ".",
           dockerfile: "Dockerfile",
           buildArgs: {},

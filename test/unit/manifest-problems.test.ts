@@ -542,6 +542,37 @@ const cases: Case[] = [
       ],
     ],
   },
+  {
+    name: "repos and refs that git would read as options or run as programs",
+    manifest: yaml`
+      defaults:
+        branch: "--output=/tmp/x"
+      services:
+        dash:
+          repo: "--upload-pac=x@y:;touch marker;"
+          branch: main
+        helper:
+          repo: "ext::sh -c touch% /tmp/marker"
+          branch: "a..b"
+        from-env:
+          repo: \${HOSTILE_REPO}
+          branch: \${HOSTILE_REF}
+          git_timeout: never
+        inherits:
+          repo: ftp://example.com/x.git
+    `,
+    env: { HOSTILE_REPO: "-oProxyCommand=touch /tmp/marker", HOSTILE_REF: "x@{1}" },
+    problems: [
+      ["defaults.branch", 2, 'must not start with "-"'],
+      ["services.dash.repo", 5, 'must not start with "-"'],
+      ["services.helper.repo", 8, '"<transport>::<address>" form is not allowed'],
+      ["services.helper.branch", 9, 'must not contain ".."'],
+      ["services.from-env.repo", 11, 'must not start with "-"'],
+      ["services.from-env.branch", 12, 'must not contain "@{"'],
+      ["services.from-env.git_timeout", 13, "expected a duration"],
+      ["services.inherits.repo", 15, "transport ftp:// is not allowed"],
+    ],
+  },
 ];
 
 describe("manifest problems", () => {

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSection } from "../../src/commands/logs-action.js";
-import { gitEnv, parseTreeListing } from "../../src/git/repo-cache.js";
+import { gitEnv } from "../../src/git/git-env.js";
+import { parseTreeListing } from "../../src/git/repo-cache.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
 import { healthUrl } from "../../src/health/url.js";
 import { localEngineOptions } from "../../src/hosts/local.js";
@@ -51,21 +52,26 @@ describe("startSteps", () => {
 });
 
 describe("gitEnv", () => {
-  it("passes only what git needs, never variables that run programs", () => {
-    const env = gitEnv({
-      PATH: "/bin",
-      HOME: "/root",
-      EDITOR: "vi",
-      GIT_ASKPASS: "x",
-      SSH_AUTH_SOCK: "/s",
-      FOO: "1",
-    });
+  it("passes only what git needs, never variables that run programs; only the allowed transports", () => {
+    const env = gitEnv(
+      {
+        PATH: "/bin",
+        HOME: "/root",
+        EDITOR: "vi",
+        GIT_ASKPASS: "x",
+        SSH_AUTH_SOCK: "/s",
+        FOO: "1",
+      },
+      120_000,
+    );
     expect(env).toEqual({
       PATH: "/bin",
       HOME: "/root",
       SSH_AUTH_SOCK: "/s",
       GIT_TERMINAL_PROMPT: "0",
-      GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o ConnectTimeout=20",
+      GIT_ALLOW_PROTOCOL: "ssh:https:http:git:file",
+      GIT_SSH_COMMAND:
+        "ssh -o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=3",
     });
   });
 });

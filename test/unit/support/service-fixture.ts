@@ -8,6 +8,7 @@ export function serviceFixture(overrides: Partial<ServiceSpec> = {}): ServiceSpe
     kind: "service",
     repo: "/srv/repos/api",
     branch: "main",
+    gitTimeoutMs: 120_000,
     context: ".",
     dockerfile: "Dockerfile",
     buildArgs: {},
