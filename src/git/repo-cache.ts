@@ -6,6 +6,7 @@ import lockfile from "proper-lockfile";
 import { type SimpleGit, simpleGit } from "simple-git";
 import { extract } from "tar-fs";
 import writeFileAtomic from "write-file-atomic";
+import { makePrivateDir } from "../cache-home.js";
 import { PhaseError } from "../errors.js";
 import { fetchUrl } from "./repo-url.js";
 
@@ -44,6 +45,7 @@ const GIT_ENV = {
  */
 export class RepoCache {
   readonly #queues = new Map<string, Promise<unknown>>();
+  #private: Promise<void> | undefined;
 
   constructor(readonly root: string) {}
 
@@ -54,6 +56,7 @@ export class RepoCache {
    * no-op deploy costs one git process per repository.
    */
   async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
+    await (this.#private ??= makePrivateDir(this.root));
     const dir = this.#repoDir(repo);
     const fail = (what: string, error: unknown): never => {
       signal?.throwIfAborted();

@@ -44,7 +44,7 @@ export async function acquireLocalLock(
           onLost(`lock file ${lockPath} removed or replaced`);
         },
       });
-      await writeFile(holderPath, `${JSON.stringify(holder)}\n`);
+      await writeFile(holderPath, `${JSON.stringify(holder)}\n`, { mode: 0o640 });
       return {
         ok: true,
         warning,
