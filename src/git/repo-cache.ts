@@ -56,7 +56,8 @@ export class RepoCache {
    * no-op deploy costs one git process per repository.
    */
   async fetch(repo: string, branch: string, signal?: AbortSignal): Promise<FetchedBranch> {
-    await (this.#private ??= makePrivateDir(this.root));
+    this.#private ??= makePrivateDir(this.root);
+    await this.#private;
     const dir = this.#repoDir(repo);
     const fail = (what: string, error: unknown): never => {
       signal?.throwIfAborted();
