@@ -45,6 +45,7 @@ export async function runDeploy(request: DeployRequest): Promise<number> {
   const startedAt = new Date(systemClock.now());
   const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.options);
   const hosts = new HostPool(connectHost);
+  const stop = stopControl(io);
   try {
     const release = await acquireProjectLock({
       dir: manifest.dir,
@@ -55,9 +56,10 @@ export async function runDeploy(request: DeployRequest): Promise<number> {
       waitMs: request.lockWaitMs,
       clock: systemClock,
       warn: (message) => io.stderr.write(`deploy: warning: ${message}\n`),
+      onLost: stop.lockLost,
     });
     try {
-      return await runLocked(plan, request, hosts, startedAt);
+      return await runLocked(plan, request, hosts, startedAt, stop);
     } finally {
       await release();
     }
@@ -71,6 +73,7 @@ async function runLocked(
   request: DeployRequest,
   hosts: HostPool,
   startedAt: Date,
+  stop: StopControl,
 ): Promise<number> {
   const { io, manifest } = request;
   const keys = plan.targets.map((target) => target.ref.key);
@@ -86,7 +89,7 @@ async function runLocked(
     stderr: io.stderr,
     color: !io.env.NO_COLOR && io.stdout.isTTY === true,
   });
-  const interrupt = onInterrupt(io);
+  const stopListening = stop.listen();
   let results: StatusRecord[];
   try {
     results = await executePlan(plan, {
@@ -94,13 +97,13 @@ async function runLocked(
       repoCache: new RepoCache(request.cacheDir),
       clock: systemClock,
       sink: reporter.sink,
-      signal: interrupt.signal,
+      signal: stop.signal,
     });
   } finally {
-    interrupt.dispose();
+    stopListening();
   }
   const allGood = results.every((result) => result.state === "succeeded" || result.state === "unchanged");
-  const exitCode = interrupt.signal.aborted ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
+  const exitCode = stop.signalled() ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
   const summary = runSummary(plan, request, startedAt, results, exitCode);
   await reporter.finish(summary);
   await afterRun(request, summary, secrets);
@@ -140,24 +143,48 @@ async function bestEffort(io: Io, what: string, work: () => Promise<unknown>): P
   }
 }
 
+interface StopControl {
+  /** Aborted by the first SIGINT/SIGTERM, or when the project lock is taken from the run. */
+  signal: AbortSignal;
+  /** Whether a signal (not a lost lock) stopped the run: exit 130. */
+  signalled(): boolean;
+  lockLost(why: string): void;
+  /** Handles SIGINT/SIGTERM while the plan runs; the returned function stops that (and lock losses count no more). */
+  listen(): () => void;
+}
+
 /**
  * The first SIGINT/SIGTERM aborts work in flight: builds and probes stop, replaces in progress roll back, and
- * the files and summary are still written. A second one exits at once.
+ * the files and summary are still written. A second one exits at once. A lock taken from the run (`deploy
+ * unlock --force`) stops it the same way; its services fail (exit 1), since no operator interrupted it here.
  */
-function onInterrupt(io: Io): { signal: AbortSignal; dispose(): void } {
+function stopControl(io: Io): StopControl {
   const controller = new AbortController();
+  let signalled = false;
+  let done = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (signalled) process.exit(EXIT.interrupted);
+    signalled = true;
     io.stderr.write(`\ndeploy: ${signal}: stopping work in flight and rolling back; again to exit at once\n`);
     controller.abort(new Error(`interrupted by ${signal}`));
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
   return {
     signal: controller.signal,
-    dispose: () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
+    signalled: () => signalled,
+    lockLost: (why) => {
+      if (done || controller.signal.aborted) return;
+      const message = `the project lock was taken from this run, as \`deploy unlock --force\` does: ${why}`;
+      io.stderr.write(`\ndeploy: ${message}: stopping work in flight and rolling back\n`);
+      controller.abort(new Error(message));
+    },
+    listen: () => {
+      process.on("SIGINT", handler);
+      process.on("SIGTERM", handler);
+      return () => {
+        done = true;
+        process.off("SIGINT", handler);
+        process.off("SIGTERM", handler);
+      };
     },
   };
 }

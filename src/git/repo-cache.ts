@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import lockfile from "proper-lockfile";
 import { extract } from "tar-fs";
 import writeFileAtomic from "write-file-atomic";
+import { makePrivateDir } from "../cache-home.js";
 import { errorMessage, PhaseError } from "../errors.js";
 import { DEFAULTS } from "../manifest/fields.js";
 import { refProblem, repoProblem } from "../manifest/git-values.js";
@@ -52,6 +53,7 @@ const DEFAULT_TIMEOUT_MS = durationMs(DEFAULTS.gitTimeout);
  */
 export class RepoCache {
   readonly #queues = new Map<string, Promise<unknown>>();
+  #private: Promise<void> | undefined;
 
   constructor(readonly root: string) {}
 
@@ -68,6 +70,8 @@ export class RepoCache {
     const refused = repoProblem(repo) ?? refProblem(branch);
     if (refused)
       throw new PhaseError("git", `refusing branch ${JSON.stringify(branch)} of ${shown}: ${refused}`);
+    this.#private ??= makePrivateDir(this.root);
+    await this.#private;
     const dir = this.#repoDir(repo);
     const fail = (what: string, error: unknown): never => {
       signal?.throwIfAborted();

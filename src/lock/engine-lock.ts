@@ -9,6 +9,9 @@ export function engineLockName(project: string): string {
   return `${project}-deploy-lock`;
 }
 
+/** How often a held engine lock is checked to still be ours (the local lock is refreshed as often). */
+const WATCH_MS = 10_000;
+
 export type EngineLockResult =
   | { ok: true; release: () => Promise<void>; warning?: string }
   | { ok: false; holder: Partial<LockHolder>; message: string };
@@ -16,12 +19,14 @@ export type EngineLockResult =
 /**
  * Takes the project's lock on one engine, where it protects that host from deploys started on any machine.
  * The lock is a network created by name: the engine refuses a second one with the same name (409), which
- * makes creation an atomic test-and-set. Its labels say who holds it.
+ * makes creation an atomic test-and-set. Its labels say who holds it. While held, it is checked every few
+ * seconds: when it is removed or replaced (`deploy unlock --force`), `onLost` is told once.
  */
 export async function acquireEngineLock(
   engine: Engine,
   project: string,
   holder: LockHolder,
+  onLost: (why: string) => void = () => undefined,
 ): Promise<EngineLockResult> {
   const name = engineLockName(project);
   const labels = { [LABEL.project]: project, [HOLDER_LABEL]: JSON.stringify(holder) };
@@ -36,7 +41,15 @@ export async function acquireEngineLock(
         ConfigOnly: true,
         Labels: labels,
       });
-      return { ok: true, release: () => removeNetwork(engine, network.id), warning };
+      const stopWatching = watchLock(engine, name, network.id, onLost);
+      return {
+        ok: true,
+        release: () => {
+          stopWatching();
+          return removeNetwork(engine, network.id);
+        },
+        warning,
+      };
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
     }
@@ -51,15 +64,38 @@ export async function acquireEngineLock(
   return { ok: false, holder: {}, message: "the lock kept changing hands; try again" };
 }
 
-/** Removes the project's lock on an engine whoever holds it (`deploy unlock`); returns who held it. */
-export async function forceUnlockEngine(
+/** Checks now and then that the lock network `id` still exists; a lost lock is told once, then not watched. */
+function watchLock(engine: Engine, name: string, id: string, onLost: (why: string) => void): () => void {
+  let busy = false;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  const timer = setInterval(async () => {
+    if (busy || stopped) return;
+    busy = true;
+    const current = await readHolder(engine, name).catch(() => undefined); // unreadable: ask again later
+    busy = false;
+    if (stopped || current === undefined || current?.id === id) return;
+    stop();
+    onLost(current ? `lock now held by ${describeHolder(current.holder)}` : "lock removed");
+  }, WATCH_MS);
+  timer.unref();
+  return stop;
+}
+
+/** The project's lock on an engine, for `deploy unlock`: its network id and holder, or null when not locked. */
+export function readEngineLock(
   engine: Engine,
   project: string,
-): Promise<Partial<LockHolder> | null> {
-  const current = await readHolder(engine, engineLockName(project));
-  if (!current) return null;
-  await removeNetwork(engine, current.id);
-  return current.holder;
+): Promise<{ id: string; holder: Partial<LockHolder> } | null> {
+  return readHolder(engine, engineLockName(project));
+}
+
+/** Removes the lock network `id` (the one read, so a lock taken meanwhile by another run is left alone). */
+export function removeEngineLock(engine: Engine, id: string): Promise<void> {
+  return removeNetwork(engine, id);
 }
 
 async function readHolder(

@@ -20,6 +20,8 @@ export interface ProjectLockOptions {
   waitMs: number;
   clock: Clock;
   warn: (message: string) => void;
+  /** Told once when a lock is taken away while held (`deploy unlock --force`): where, and how. */
+  onLost?: (why: string) => void;
 }
 
 /**
@@ -46,17 +48,30 @@ type Attempt = { ok: true; release: () => Promise<void> } | { ok: false; where: 
 
 async function tryAcquire(options: ProjectLockOptions): Promise<Attempt> {
   const releases: Array<() => Promise<void>> = [];
+  let released = false;
   const releaseAll = async () => {
+    released = true;
     for (const release of releases.reverse()) await release().catch(() => undefined);
   };
-  const local = await acquireLocalLock(options.dir, options.project, options.holder);
+  let told = false;
+  const lost = (where: string) => (why: string) => {
+    if (told || released) return;
+    told = true;
+    options.onLost?.(where ? `${where}: ${why}` : why);
+  };
+  const local = await acquireLocalLock(options.dir, options.project, options.holder, lost(""));
   if (!local.ok) return { ok: false, where: "this machine", message: local.message };
   if (local.warning) options.warn(local.warning);
   releases.push(local.release);
   for (const host of options.hosts) {
     const engine = await options.pool.engine(host).catch(() => null);
     if (!engine) continue;
-    const lock = await acquireEngineLock(engine, options.project, options.holder).catch((error: Error) => ({
+    const lock = await acquireEngineLock(
+      engine,
+      options.project,
+      options.holder,
+      lost(`host ${host.name}`),
+    ).catch((error: Error) => ({
       ok: false as const,
       message: `unreadable (${error.message})`,
     }));

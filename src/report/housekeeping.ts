@@ -1,5 +1,6 @@
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { tightenFile } from "./file-modes.js";
 
 /**
  * Moves a service's log file aside (to `<key>.log.1`, replacing an older one) once it is past `maxBytes`, so a
@@ -19,6 +20,7 @@ export async function rotateLogs(
     );
     if (size <= maxBytes) continue;
     await rename(file, `${file}.1`);
+    await tightenFile(`${file}.1`);
     rotated.push(file);
   }
   return rotated;

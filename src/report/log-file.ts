@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import type { RunEvent, ServiceState, StatusRecord, TargetRef } from "../run/events.js";
+import { DIR_MODE, FILE_MODE, tightenFileSync } from "./file-modes.js";
 import { formatDuration, toLines } from "./text.js";
 
 export interface LogFilesOptions {
@@ -72,9 +73,10 @@ export function createLogFiles(options: LogFilesOptions): LogFiles {
     logs.set(target.key, log);
     try {
       // Synchronous, once per run: the stream below opens asynchronously and needs the folder to exist.
-      if (!dirReady) mkdirSync(options.logsDir, { recursive: true });
+      if (!dirReady) mkdirSync(options.logsDir, { recursive: true, mode: DIR_MODE });
       dirReady = true;
-      const stream = createWriteStream(file, { flags: "a" });
+      tightenFileSync(file); // appended to: a file of an older version keeps its mode otherwise
+      const stream = createWriteStream(file, { flags: "a", mode: FILE_MODE });
       stream.on("error", (error) => {
         log.stream = null;
         options.onError(file, error);

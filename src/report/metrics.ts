@@ -2,6 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import type { RunSummary, ServiceSummary } from "../run/events.js";
+import { DIR_MODE, FILE_MODE } from "./file-modes.js";
 
 const PREFIX = "deploy";
 const SUCCESS_STATES = new Set(["succeeded", "unchanged"]);
@@ -14,8 +15,8 @@ const SUCCESS_STATES = new Set(["succeeded", "unchanged"]);
  */
 export async function writeMetricsFile(path: string, summary: RunSummary, project: string): Promise<void> {
   const previous = parseLastSuccess(await readFile(path, "utf8").catch(() => ""));
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, renderMetrics(summary, project, previous));
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
+  await writeFileAtomic(path, renderMetrics(summary, project, previous), { mode: FILE_MODE });
 }
 
 /** Pure: the metrics text for a run summary, given the last-success times already known per (service, host). */

@@ -7,6 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import type { RunSummary } from "../run/events.js";
+import { DIR_MODE, FILE_MODE } from "./file-modes.js";
 
 export interface RunSummaryFiles {
   runFile: string;
@@ -21,8 +22,8 @@ export function runSummaryFiles(logsDir: string, runId: string): RunSummaryFiles
 export async function writeRunSummary(logsDir: string, summary: RunSummary): Promise<RunSummaryFiles> {
   const files = runSummaryFiles(logsDir, summary.run_id);
   const data = `${JSON.stringify(summary, null, 2)}\n`;
-  await mkdir(join(logsDir, "runs"), { recursive: true });
-  await writeFileAtomic(files.runFile, data);
-  await writeFileAtomic(files.lastRunFile, data);
+  await mkdir(join(logsDir, "runs"), { recursive: true, mode: DIR_MODE });
+  await writeFileAtomic(files.runFile, data, { mode: FILE_MODE });
+  await writeFileAtomic(files.lastRunFile, data, { mode: FILE_MODE });
   return files;
 }

@@ -11,6 +11,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import type { StatusRecord } from "../run/events.js";
+import { DIR_MODE, FILE_MODE } from "./file-modes.js";
 
 export interface StatusFilesOptions {
   /** Called once per file that fails to be written; later writes to it are still attempted. */
@@ -45,12 +46,12 @@ export function createStatusFiles(logsDir: string, options: StatusFilesOptions):
   let dirReady: Promise<unknown> | null = null;
 
   async function drain(file: string, queue: FileQueue): Promise<void> {
-    dirReady ??= mkdir(logsDir, { recursive: true });
+    dirReady ??= mkdir(logsDir, { recursive: true, mode: DIR_MODE });
     for (let data = queue.next; data !== null; data = queue.next) {
       queue.next = null;
       try {
         await dirReady;
-        await writeFileAtomic(file, data);
+        await writeFileAtomic(file, data, { mode: FILE_MODE });
       } catch (error) {
         if (!reported.has(file)) {
           reported.add(file);

@@ -31,7 +31,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
       target.ref.key,
       new TargetTracker(
         target.ref,
-        { runId: plan.runId, branch: target.branch, healthGate: gateOf(target) },
+        { runId: plan.runId, branch: target.branch, healthGate: gateOf(target), stop: deps.signal },
         deps.sink,
         deps.clock,
       ),

@@ -9,14 +9,16 @@ import type { EventSink, HealthGate, LogPhase, ServiceState, StatusRecord, Targe
 export class TargetTracker {
   readonly #record: StatusRecord;
   readonly #startedMs: number;
+  readonly #stop: AbortSignal | undefined;
 
   constructor(
     readonly ref: TargetRef,
-    init: { runId: string; branch: string; healthGate: HealthGate },
+    init: { runId: string; branch: string; healthGate: HealthGate; stop?: AbortSignal },
     private readonly sink: EventSink,
     private readonly clock: Clock,
   ) {
     this.#startedMs = clock.now();
+    this.#stop = init.stop;
     this.#record = {
       service: ref.service,
       run_id: init.runId,
@@ -72,6 +74,9 @@ export class TargetTracker {
     message: string,
     patch: Partial<StatusRecord> = {},
   ): StatusRecord {
+    // An interruption says what interrupted it: a signal, or the project lock taken from the run.
+    const why = this.#stop?.reason;
+    if (phase === "interrupted" && why instanceof Error) message = `${message} (${why.message})`;
     this.log(logPhaseOf(phase), `${state === "rolled_back" ? "rolled back" : "failed"}: ${message}`);
     return this.finish(state, { ...patch, error: { phase, message } });
   }
