@@ -19,7 +19,26 @@ export const LABEL = {
   releaseTag: "io.deploy.release.tag",
   releaseCreatedAt: "io.deploy.release.created-at",
   releaseKind: "io.deploy.release.kind",
+  /** On a container behind the proxy: its alias on the proxy network, and what it asks of the proxy (JSON). */
+  proxyUpstream: "io.deploy.proxy.upstream",
+  proxyRoutes: "io.deploy.proxy.routes",
+  /** On the proxy container: the host ports it publishes (changing them means recreating it). */
+  proxyListeners: "io.deploy.proxy.listeners",
 } as const;
+
+export function proxyName(project: string): string {
+  return `${project}-proxy`;
+}
+
+/** The network the proxy and the containers behind it share (DNS by alias, no published container port). */
+export function proxyNetwork(project: string): string {
+  return `${project}-proxy`;
+}
+
+/** The alias a container answers to on the proxy network: unique per deploy, so old and new never clash. */
+export function upstreamAlias(service: string, runId: string): string {
+  return `${service}--${runId.toLowerCase()}`;
+}
 
 /** The name of a release record: unique per run, so a rollback's record never collides with the original's. */
 export function releaseRecordName(project: string, service: string, runId: string): string {

@@ -1,5 +1,7 @@
+import { tmpdir } from "node:os";
 import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
+import { pack } from "tar-fs";
 import { LABEL } from "../labels.js";
 import type { ServiceImage } from "../release.js";
 import { type BuildOutcome, readBuildOutput } from "./build-output.js";
@@ -19,10 +21,14 @@ export interface ContainerState {
   /** The image's own HEALTHCHECK status, when it has one. */
   health?: string;
   startedAt: string;
+  /** Its IPv4 address on each network it is attached to, by network name. */
+  addresses: Record<string, string>;
 }
 
 /** A container as the engine's list shows it: enough to know a running one, not why another one stopped. */
 export interface ListedContainer {
+  id?: string;
+  name?: string;
   image: string;
   labels: Record<string, string>;
   /** The list's `running` state: not restarting, paused or exited. */
@@ -181,6 +187,9 @@ export class Engine {
         exitCode: info.State.ExitCode,
         health: info.State.Health?.Status,
         startedAt: info.State.StartedAt,
+        addresses: Object.fromEntries(
+          Object.entries(info.NetworkSettings?.Networks ?? {}).map(([name, net]) => [name, net.IPAddress]),
+        ),
       };
     } catch (error) {
       if (isStatus(error, 404)) return null;
@@ -211,8 +220,53 @@ export class Engine {
     await ignoreStatus(this.docker.getContainer(id).start(), 304);
   }
 
-  async stop(id: string, timeoutSeconds = 10): Promise<void> {
-    await ignoreStatus(this.docker.getContainer(id).stop({ t: timeoutSeconds }), 304, 404);
+  /** Stops with the container's own stop signal; after `timeoutSeconds`, else its own stop timeout, it is killed. */
+  async stop(id: string, timeoutSeconds?: number): Promise<void> {
+    const options = timeoutSeconds === undefined ? {} : { t: timeoutSeconds };
+    await ignoreStatus(this.docker.getContainer(id).stop(options), 304, 404);
+  }
+
+  /** Containers of a project that carry `label` (any value), stopped ones included. */
+  async projectContainersWith(project: string, label: string): Promise<ListedContainer[]> {
+    const listed = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.project}=${project}`, label] },
+    });
+    return listed.map((container) => ({
+      id: container.Id,
+      name: (container.Names[0] ?? "").replace(/^\//, ""),
+      image: container.Image,
+      labels: container.Labels ?? {},
+      running: container.State === "running",
+    }));
+  }
+
+  /** Writes one file into a container (running or not), its folder made when missing, as `docker cp` does. */
+  async putFile(id: string, path: string, content: string): Promise<void> {
+    const relative = path.replace(/^\/+/, "");
+    const folder = relative.slice(0, relative.lastIndexOf("/"));
+    const archive = pack(tmpdir(), {
+      entries: [],
+      finalize: false,
+      finish: (tar) => {
+        if (folder) tar.entry({ name: folder, type: "directory", mode: 0o700 });
+        tar.entry({ name: relative, mode: 0o600 }, content);
+        tar.finalize();
+      },
+    });
+    await this.docker.getContainer(id).putArchive(archive as unknown as Readable, { path: "/" });
+  }
+
+  /** Runs a command in a running container; its exit code and output (stdout and stderr together). */
+  async exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker
+      .getContainer(id)
+      .exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({});
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const { ExitCode } = await exec.inspect();
+    return { exitCode: ExitCode ?? -1, output: demultiplex(Buffer.concat(chunks)).trim() };
   }
 
   async rename(id: string, name: string): Promise<void> {

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type Dockerode from "dockerode";
 import { healthUrl } from "../health/url.js";
-import { containerName, LABEL } from "../labels.js";
+import { containerName, LABEL, proxyNetwork, upstreamAlias } from "../labels.js";
 import type { Builder, HostSpec, PortMapping, ServiceSpec } from "../manifest/types.js";
+import { routesOf } from "../proxy/caddy-config.js";
 import { revealAll } from "../secret.js";
 
 /** What identifies one container the tool runs: the service, where, from which image and commit. */
@@ -41,6 +42,11 @@ export function configHash(service: ServiceSpec): string {
     cpus: service.cpus ?? null,
     health: service.health,
     kind: service.kind,
+    // Only when set: a manifest that does not use them keeps the hash its containers were labelled with.
+    ...(service.proxy ? { proxy: service.proxy } : {}),
+    ...(service.stopGracePeriodMs === undefined ? {} : { stopGracePeriodMs: service.stopGracePeriodMs }),
+    ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
+    ...(service.init ? { init: true } : {}),
   });
 }
 
@@ -115,18 +121,32 @@ export function buildOptions(
   };
 }
 
+/** The networks a service's container joins, each with its aliases: its own, then the proxy's when behind it. */
+export function containerNetworks(inputs: ContainerInputs): Array<{ name: string; aliases: string[] }> {
+  const { service } = inputs;
+  const own = service.networks.map((name) => ({ name, aliases: [service.name] }));
+  if (!service.proxy) return own;
+  const alias = upstreamAlias(service.name, inputs.runId);
+  return [...own, { name: proxyNetwork(inputs.project), aliases: [alias] }];
+}
+
 /** The engine's create request for a service's container (its first network attached here, the rest after). */
 export function containerCreateOptions(
   inputs: ContainerInputs,
   name?: string,
 ): Dockerode.ContainerCreateOptions {
   const { service } = inputs;
-  const [firstNetwork] = service.networks;
+  const [firstNetwork] = containerNetworks(inputs);
+  const proxied = service.proxy !== undefined;
   return {
     name: name ?? containerName(inputs.project, service.name),
     Image: inputs.image,
     Env: Object.entries(revealAll(service.environment)).map(([key, value]) => `${key}=${value}`),
     ...(service.command ? { Cmd: service.command } : {}),
+    ...(service.stopSignal ? { StopSignal: service.stopSignal } : {}),
+    ...(service.stopGracePeriodMs === undefined
+      ? {}
+      : { StopTimeout: Math.ceil(service.stopGracePeriodMs / 1000) }),
     Labels: {
       ...service.labels,
       [LABEL.project]: inputs.project,
@@ -139,18 +159,26 @@ export function containerCreateOptions(
       [LABEL.buildHash]: inputs.buildHash,
       [LABEL.healthGate]: service.health.kind,
       ...(service.health.kind === "http" ? { [LABEL.healthUrl]: healthUrl(service, service.health) } : {}),
+      ...(proxied
+        ? {
+            [LABEL.proxyUpstream]: upstreamAlias(service.name, inputs.runId),
+            [LABEL.proxyRoutes]: JSON.stringify(routesOf(service)),
+          }
+        : {}),
     },
     ExposedPorts: Object.fromEntries(service.ports.map((port) => [portKey(port), {}])),
     HostConfig: {
-      PortBindings: portBindings(service.ports),
+      // Behind the proxy the container publishes nothing: the proxy owns the host ports.
+      PortBindings: proxied ? {} : portBindings(service.ports),
+      ...(service.init ? { Init: true } : {}),
       Binds: service.volumes,
       RestartPolicy: { Name: service.kind === "job" ? "no" : service.restart },
       ...(service.memory ? { Memory: service.memory } : {}),
       ...(service.cpus ? { NanoCpus: Math.round(service.cpus * 1e9) } : {}),
-      ...(firstNetwork ? { NetworkMode: firstNetwork } : {}),
+      ...(firstNetwork ? { NetworkMode: firstNetwork.name } : {}),
     },
     ...(firstNetwork
-      ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork]: { Aliases: [service.name] } } } }
+      ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork.name]: { Aliases: firstNetwork.aliases } } } }
       : {}),
   };
 }

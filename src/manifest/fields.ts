@@ -18,6 +18,7 @@ export const DEFAULTS = {
   restart: "unless-stopped",
   kind: "service",
   hostKeyPolicy: "strict",
+  proxyImage: "caddy:2",
   expectStatus: 200,
   interval: "1s",
   timeout: "60s",

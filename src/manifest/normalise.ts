@@ -4,7 +4,7 @@ import { mergeHealth, resolveHealth } from "./health.js";
 import { fromManifestDir, isGitUrl, isInside, normaliseRelative, resolveVolume } from "./paths.js";
 import type { Path, ProblemList } from "./problems.js";
 import { DEFAULTS, type WrittenDefaults, type WrittenHost, type WrittenService } from "./schema.js";
-import type { HostSpec, ServiceSpec } from "./types.js";
+import type { HostSpec, ProxySpec, ServiceSpec } from "./types.js";
 import { durationMs } from "./values.js";
 
 /** What normalising needs from outside: where the manifest is, the caller's environment, file reading. */
@@ -91,6 +91,19 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
     ...(written.memory === undefined ? {} : { memory: written.memory }),
     ...(written.cpus === undefined ? {} : { cpus: written.cpus }),
     health: typeof health === "string" ? { kind: "none" } : health,
+    ...(written.proxy ? { proxy: proxySpec(written.proxy) } : {}),
+    ...(written.stop_grace_period === undefined ? {} : { stopGracePeriodMs: written.stop_grace_period }),
+    ...(written.stop_signal === undefined ? {} : { stopSignal: written.stop_signal }),
+    ...(written.init ? { init: true } : {}),
+  };
+}
+
+function proxySpec(written: true | { host: string; tls?: boolean | "internal"; port?: number }): ProxySpec {
+  if (written === true) return { tls: false };
+  return {
+    host: written.host,
+    tls: written.tls ?? false,
+    ...(written.port === undefined ? {} : { port: written.port }),
   };
 }
 
@@ -153,6 +166,7 @@ export function normaliseHost(name: string, written: WrittenHost, ctx: LoadConte
     ...(host.docker_socket === undefined ? {} : { dockerSocket: host.docker_socket }),
     ...(host.max_builds === undefined ? {} : { maxBuilds: host.max_builds }),
     ...(host.builder === undefined ? {} : { builder: host.builder }),
+    ...(host.proxy_image === undefined ? {} : { proxyImage: host.proxy_image }),
   };
 }
 

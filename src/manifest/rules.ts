@@ -108,6 +108,28 @@ export const labelsNotReserved: Rule = ({ manifest, sources, load }) => {
   }
 };
 
+/** The proxy carries HTTP over TCP to a long-running container: it needs a TCP port or a host name to route. */
+export const proxyIsServable: Rule = ({ manifest, sources, load }) => {
+  for (const { spec, source } of servicesOf({ manifest, sources })) {
+    const { proxy } = spec;
+    if (!proxy) continue;
+    const path = keyPath(source, "proxy");
+    if (spec.kind === "job") load.problems.add(path, "a job serves nothing: it cannot sit behind the proxy");
+    if (spec.ports.some((port) => port.protocol === "udp")) {
+      load.problems.add(path, "the proxy carries TCP only: publish UDP ports without it");
+    }
+    const target = proxy.port ?? spec.ports[0]?.containerPort;
+    if (spec.ports.length === 0 && !proxy.host) {
+      load.problems.add(
+        path,
+        "needs `ports` to publish through the proxy, or `proxy: { host: … }` to route by name",
+      );
+    } else if (proxy.host && target === undefined) {
+      load.problems.add(path, "needs `proxy.port`: the container port that host-name traffic goes to");
+    }
+  }
+};
+
 export const RULES: readonly Rule[] = [
   serviceNamesAreValid,
   hostNamesAreValid,
@@ -120,6 +142,7 @@ export const RULES: readonly Rule[] = [
   envFileInsideManifestFolder,
   localRepositoryExists,
   labelsNotReserved,
+  proxyIsServable,
 ];
 
 export function applyRules(ctx: RuleContext): void {

@@ -6,6 +6,7 @@ import {
   HealthObjectSchema,
   HealthSchema,
   parsedWith,
+  portNumber,
   scalarText,
 } from "./fields.js";
 import { refProblem, repoProblem } from "./git-values.js";
@@ -106,6 +107,49 @@ const sharedServiceShape = {
     default: DEFAULTS.kind,
   }),
   health: HealthSchema,
+  proxy: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        host: z
+          .string()
+          .regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, {
+            error: "expected a lowercase host name such as api.example.com",
+          })
+          .describe("Host name routed to this service on the proxy's :80 (and :443 with `tls`)."),
+        tls: z
+          .union([z.boolean(), z.literal("internal")])
+          .optional()
+          .meta({
+            description:
+              "HTTPS for `host` with Caddy's automatic certificates; `internal`: from Caddy's own CA (tests, private networks).",
+            default: false,
+          }),
+        port: portNumber
+          .optional()
+          .describe(
+            "Container port `host` traffic goes to; default: the first published port's container port.",
+          ),
+      }),
+    ])
+    .describe(
+      "Serve through the host's reverse proxy (Caddy): it publishes `ports`, the container gets none, and a deploy " +
+        "switches traffic to the new container only once it is healthy (zero downtime).",
+    ),
+  stop_grace_period: duration(
+    "How long a stopping container may take after its stop signal before it is killed",
+    {
+      default: "10s",
+    },
+  ),
+  stop_signal: z
+    .string()
+    .regex(/^(SIG[A-Z0-9+-]+|[0-9]{1,2})$/, { error: 'expected a signal such as "SIGTERM" or "SIGQUIT"' })
+    .describe("Signal that stops the container (default: the image's STOPSIGNAL, else SIGTERM)."),
+  init: z.boolean().meta({
+    description: "Run an init (tini) as PID 1 that forwards signals and reaps zombies.",
+    default: false,
+  }),
 };
 
 function splitEnvEntry(entry: string): [string, string | null] {
@@ -167,6 +211,10 @@ export const HostSchema = z
         }),
         docker_socket: z.string().min(1).describe("The engine's socket on that host."),
         max_builds: z.int().min(1).describe("Concurrent image builds on this host."),
+        proxy_image: z.string().min(1).meta({
+          description: "Image of the reverse proxy run on this host for `proxy` services (Caddy 2).",
+          default: DEFAULTS.proxyImage,
+        }),
         builder: z
           .enum(["buildkit", "classic"])
           .describe(
@@ -271,6 +319,15 @@ export type WrittenHost = z.output<typeof HostSchema>;
 export const KNOWN_KEYS = {
   top: Object.keys(ManifestSchema.shape),
   service: ["repo", ...Object.keys(sharedServiceShape), "depends_on"],
-  host: ["ssh", "identity_file", "known_hosts", "host_key_policy", "docker_socket", "max_builds", "builder"],
+  host: [
+    "ssh",
+    "identity_file",
+    "known_hosts",
+    "host_key_policy",
+    "docker_socket",
+    "max_builds",
+    "builder",
+    "proxy_image",
+  ],
   health: Object.keys(HealthObjectSchema.shape),
 };

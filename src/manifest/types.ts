@@ -35,6 +35,8 @@ export interface HostSpec {
   maxBuilds?: number;
   /** The engine's image builder; absent = BuildKit unless DOCKER_BUILDKIT=0 (see hostBuilder). */
   builder?: Builder;
+  /** The reverse proxy's image, for `proxy` services (`proxy_image`); absent = caddy:2. */
+  proxyImage?: string;
 }
 
 export type Builder = "buildkit" | "classic";
@@ -99,6 +101,21 @@ export interface ServiceSpec {
   memory?: number;
   cpus?: number;
   health: HealthSpec;
+  /** Served through the host's reverse proxy (zero-downtime cutover); absent = its own published ports. */
+  proxy?: ProxySpec;
+  /** Time between the stop signal and SIGKILL; absent = the engine's 10 s. */
+  stopGracePeriodMs?: number;
+  stopSignal?: string;
+  /** An init as PID 1 (Docker's --init). */
+  init?: boolean;
+}
+
+export interface ProxySpec {
+  /** Routed by this host name on the proxy's :80 (and :443 with tls). */
+  host?: string;
+  tls: boolean | "internal";
+  /** The container port host-name traffic goes to. */
+  port?: number;
 }
 
 /** One problem found in a manifest, with where it is. */

@@ -24,6 +24,7 @@ import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
 import type { StatusRecord } from "./events.js";
 import { runJob } from "./job.js";
+import { proxyCutover } from "./proxy-cutover.js";
 import { pruneImages } from "./prune.js";
 import { readReleases, recordRelease } from "./releases.js";
 import { type PreparedContainer, prepareContainer, replaceContainer } from "./replace.js";
@@ -148,6 +149,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
 
     const context = {
       engine,
+      host: target.host,
       httpDispatcher: connection.httpDispatcher,
       inputs,
       tracker,
@@ -160,7 +162,9 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     const result =
       service.kind === "job"
         ? await runJob(context, current)
-        : await replaceContainer(context, current, handedOver);
+        : service.proxy
+          ? await proxyCutover(context, current, handedOver)
+          : await replaceContainer(context, current, handedOver);
     if (result.state === "succeeded" && result.container_id) {
       await recordLive(engine, inputs, result.container_id, tracker, deps.clock);
     } else if (source.imageId && current?.image === source.image) {

@@ -21,6 +21,8 @@ export async function waitHealthy(options: {
   engine: Engine;
   containerId: string;
   service: ServiceSpec;
+  /** Probe this URL instead of the service's own (a container behind the proxy is probed directly). */
+  url?: string;
   httpDispatcher?: Dispatcher;
   /** Restarts the container had before the gate (0 for a new one); any further restart counts as a crash. */
   knownRestarts?: number;
@@ -37,7 +39,7 @@ export async function waitHealthy(options: {
     case "http":
       check = guarded(
         alive,
-        httpCheck(healthUrl(service, health), health.expectStatus, options.httpDispatcher),
+        httpCheck(options.url ?? healthUrl(service, health), health.expectStatus, options.httpDispatcher),
       );
       pollOptions = {
         intervalMs: health.intervalMs,

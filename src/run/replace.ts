@@ -1,18 +1,20 @@
 import type { Dispatcher } from "undici";
 import type { ContainerState, Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
-import { containerCreateOptions } from "../docker/specs.js";
+import { containerCreateOptions, containerNetworks } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { Clock } from "../health/clock.js";
 import { httpClient } from "../health/http-client.js";
 import { asideNamePrefix, containerName, LABEL, nextName } from "../labels.js";
-import type { ServiceSpec } from "../manifest/types.js";
+import type { HostSpec, ServiceSpec } from "../manifest/types.js";
+import { applyProxyChange, upstreamOf } from "../proxy/proxy.js";
 import type { StatusRecord } from "./events.js";
 import { NO_GATE_WINDOW_MS, waitHealthy } from "./gate.js";
 import type { TargetTracker } from "./tracker.js";
 
 export interface ReplaceContext {
   engine: Engine;
+  host: HostSpec;
   httpDispatcher?: Dispatcher;
   inputs: ContainerInputs;
   tracker: TargetTracker;
@@ -36,15 +38,14 @@ export async function prepareContainer(
   previous: ContainerState | null,
 ): Promise<PreparedContainer> {
   const name = containerName(inputs.project, inputs.service.name);
-  for (const network of inputs.service.networks) await engine.ensureNetwork(network, inputs.project);
+  const networks = containerNetworks(inputs);
+  for (const network of networks) await engine.ensureNetwork(network.name, inputs.project);
   let id: string | undefined;
   try {
     id = await engine.createContainer(
       containerCreateOptions(inputs, previous ? nextName(name, inputs.runId) : name),
     );
-    for (const network of inputs.service.networks.slice(1)) {
-      await engine.connectNetwork(network, id, [inputs.service.name]);
-    }
+    for (const network of networks.slice(1)) await engine.connectNetwork(network.name, id, network.aliases);
     return { ok: true, id };
   } catch (error) {
     if (id) await engine.remove(id).catch(() => undefined);
@@ -86,6 +87,8 @@ export async function replaceContainer(
       await engine.stop(previous.id);
       await engine.rename(previous.id, asideName);
       await engine.rename(newId, name);
+      // Moving off the proxy: it must give up the host ports the new container publishes.
+      if (upstreamOf(previous.labels)) await takeOffProxy(ctx);
     }
     await engine.start(newId);
     tracker.log("deploy", `started container ${newId.slice(0, 12)} from ${inputs.image}`);
@@ -167,6 +170,10 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
   try {
     await engine.rename(previous.id, name);
     await engine.start(previous.id);
+    const upstream = upstreamOf(previous.labels);
+    if (upstream) {
+      await applyProxyChange(engine, ctx.inputs.project, ctx.host, { service: upstream.service, upstream });
+    }
     tracker.log("deploy", `previous container ${previous.id.slice(0, 12)} (${previous.image}) started again`);
   } catch (restoreError) {
     const restore = `; putting the previous container back failed too: ${errorMessage(restoreError)}`;
@@ -211,4 +218,13 @@ function asPreviouslyDeployed(service: ServiceSpec, previous: ContainerState): S
   if (!url) return { ...service, health: { kind: "running", durationMs: NO_GATE_WINDOW_MS } };
   const { path: _path, port: _port, ...rest } = service.health;
   return { ...service, health: { ...rest, url } };
+}
+
+async function takeOffProxy(ctx: ReplaceContext): Promise<void> {
+  const { engine, inputs, tracker } = ctx;
+  const change = { service: inputs.service.name, upstream: null };
+  tracker.log(
+    "deploy",
+    `${await applyProxyChange(engine, inputs.project, ctx.host, change)}: ${change.service} leaves it`,
+  );
 }
