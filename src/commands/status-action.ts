@@ -8,6 +8,7 @@ import type { Io } from "../io.js";
 import { containerName, LABEL } from "../labels.js";
 import { buildPlan, newRunId, type TargetPlan } from "../plan/plan.js";
 import { selectServices } from "../plan/select.js";
+import { type ProxyState, proxyState } from "../proxy/proxy.js";
 import { formatTable } from "../report/table.js";
 import type { StatusRecord } from "../run/events.js";
 import { waitHealthy } from "../run/gate.js";
@@ -27,6 +28,8 @@ export interface ServiceStatusRow {
   image: string | null;
   commit: string | null;
   up_since: string | null;
+  /** The host's proxy, for a service behind it. */
+  proxy: ProxyState | null;
   /** Releases recorded on the host (what `rollback` can put back, the live one included). */
   releases: number | null;
   /** "healthy", "unhealthy: …", "no gate", "not running", or "unknown: …" when the host cannot be reached. */
@@ -77,16 +80,25 @@ async function statusOf(
     commit: null,
     up_since: null,
     releases: null,
+    proxy: null,
     health: "not running",
     healthy: false,
   };
   try {
     const connection = await hosts.connection(target.host);
-    const [container, releases] = await Promise.all([
+    const [container, releases, proxy] = await Promise.all([
       connection.engine.inspectContainer(containerName(project, target.service.name)),
       readReleases(connection.engine, project, target.service.name),
+      target.service.proxy ? proxyState(connection.engine, project) : null,
     ]);
     row.releases = releases.length;
+    row.proxy = proxy;
+    if (target.service.proxy && !proxy?.running) {
+      return {
+        ...row,
+        health: `proxy ${proxy ? "not running" : "missing"}: its published ports answer nothing`,
+      };
+    }
     if (!container) return { ...row, health: "no container" };
     Object.assign(row, {
       running: container.running,
@@ -142,5 +154,14 @@ function formatStatus(rows: ServiceStatusRow[]): string {
       ? `${row.last_state} ${row.last_finished_at?.replace(/\.\d+Z$/, "Z") ?? ""}${row.last_error ? ` ${row.last_error}` : ""}`
       : "-",
   ]);
-  return formatTable(header, cells);
+  const proxies = new Map(
+    rows.flatMap((row) =>
+      row.proxy ? [[`${row.proxy.name}@${row.host}`, { ...row.proxy, host: row.host }]] : [],
+    ),
+  );
+  const lines = [...proxies.values()].map(
+    (proxy) =>
+      `proxy ${proxy.name} on host ${proxy.host}: ${proxy.running ? `up since ${proxy.up_since?.replace(/\.\d+Z$/, "Z")}` : "DOWN"}, ${proxy.image}; ${proxy.routes.join(", ") || "no routes"}\n`,
+  );
+  return formatTable(header, cells) + lines.join("");
 }

@@ -151,3 +151,35 @@ async function reload(engine: Engine, id: string): Promise<void> {
   }
   throw new Error(`the proxy refused its new configuration: ${last.split("\n").slice(-3).join(" ")}`);
 }
+
+export interface ProxyState {
+  name: string;
+  running: boolean;
+  image: string;
+  up_since: string | null;
+  /** What it serves, derived like its configuration: "127.0.0.1:3000 → web:8080". */
+  routes: string[];
+}
+
+/** The host's proxy for `deploy status`, or null when the project runs none there. */
+export async function proxyState(engine: Engine, project: string): Promise<ProxyState | null> {
+  const [container, upstreams] = await Promise.all([
+    engine.inspectContainer(proxyName(project)),
+    liveUpstreams(engine, project),
+  ]);
+  if (!container) return null;
+  return {
+    name: container.name,
+    running: container.running,
+    image: container.image,
+    up_since: container.running ? container.startedAt : null,
+    routes: upstreams.flatMap(({ service, routes }) => [
+      ...routes.ports.map(
+        (port) => `${port.hostIp ?? "*"}:${port.hostPort} → ${service}:${port.containerPort}`,
+      ),
+      ...(routes.host
+        ? [`${routes.host.tls ? "https" : "http"}://${routes.host.name} → ${service}:${routes.host.port}`]
+        : []),
+    ]),
+  };
+}

@@ -18,6 +18,42 @@ interface Case {
 
 const cases: Case[] = [
   {
+    name: "proxy: what it cannot serve, and wrong values",
+    manifest: yaml`
+      services:
+        udp:
+          repo: git@github.com:acme/udp.git
+          ports: ["5353:53/udp"]
+          proxy: true
+          health: false
+        nothing:
+          repo: git@github.com:acme/n.git
+          proxy: true
+          health: false
+        named:
+          repo: git@github.com:acme/named.git
+          proxy: { host: Bad_Name, tls: maybe }
+          stop_signal: TERM-ME
+          stop_grace_period: soon
+          health: false
+        job:
+          repo: git@github.com:acme/job.git
+          kind: job
+          ports: ["3000:3000"]
+          proxy: true
+          health: { running: 1s }
+    `,
+    problems: [
+      ["services.udp.proxy", 5, "the proxy carries TCP only"],
+      ["services.nothing.proxy", 9, "needs `ports` to publish through the proxy"],
+      ["services.named.proxy.host", 13, "expected a lowercase host name"],
+      ["services.named.proxy.tls", 13, 'expected true or false or "internal"'],
+      ["services.named.stop_signal", 14, 'expected a signal such as "SIGTERM"'],
+      ["services.named.stop_grace_period", 15, "expected a duration"],
+      ["services.job.proxy", 21, "a job serves nothing"],
+    ],
+  },
+  {
     name: "unknown key, with a suggestion",
     manifest: yaml`
       services:
