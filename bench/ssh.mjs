@@ -168,7 +168,10 @@ async function main() {
   };
   print(results);
   await mkdir(join(ROOT, "bench", "results", "runs"), { recursive: true });
-  await writeFile(join(ROOT, "bench", "results", "runs", "ssh.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(
+    join(ROOT, "bench", "results", "runs", "ssh.json"),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
   say("results written to bench/results/runs/ssh.json");
 }
 
