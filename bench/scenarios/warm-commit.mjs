@@ -19,7 +19,7 @@ const FILES = ["stamp", RELEASE_FILE];
 
 /**
  * The previous release deployed with this run's own stamp (so its layers are this variant's alone), then a new
- * commit in every repo; `redeploy` is what is timed.
+ * commit in every repo, then the deploy that is timed: `deploy(options)` runs the variant's deploy.
  */
 async function afterNewCommit({ repos }, stamp, deploy) {
   await stampAll(repos, stamp);
