@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The bash baseline of the bench: the seed project's approach. For each service, in a background job:
-# git clone, docker build, docker run, then poll /health until it answers; then wait for every job.
+# git clone (or git pull, when <workdir> holds its clone from an earlier run), docker build, replace the
+# container (docker rm -f, docker run), then poll /health until it answers; then wait for every job.
 #
 #   bench/baseline.sh <project> <workdir> <name>=<repo dir>=<host port> ...
 #
@@ -23,8 +24,12 @@ deploy_one() {
   local times="$work/$name.times"
   mark() { printf '%s %s\n' "$(date +%s.%N)" "$1" >>"$times"; }
   mark start
-  git clone -q --depth 1 --branch main "file://$repo" "$work/$name" || return 1
-  mark cloned
+  if [[ -d $work/$name/.git ]]; then
+    git -C "$work/$name" pull -q --ff-only || return 1
+  else
+    git clone -q --depth 1 --branch main "file://$repo" "$work/$name" || return 1
+  fi
+  mark fetched
   docker build -q -t "$project/$name:latest" "$work/$name" >"$work/$name.build.log" 2>&1 || {
     cat "$work/$name.build.log" >&2
     return 1

@@ -13,7 +13,8 @@
  *
  * It brings up its own stand-in remote host (scripts/test-host.sh up benchssh: a network namespace with its
  * own dockerd and sshd) and removes it at the end, with everything else it made, also on failure or Ctrl-C.
- * Figures are printed and written to bench/results/ssh.json. Env: BENCH_ROUNDS (deploy rounds, default 3),
+ * Figures are printed and written to bench/results/runs/ssh.json (not committed; bench/results/ssh-reference.json
+ * is the reference run). Env: BENCH_ROUNDS (deploy rounds, default 3),
  * BENCH_REQUESTS (per-request samples, default 50).
  */
 import { execFile, spawn } from "node:child_process";
@@ -166,9 +167,12 @@ async function main() {
     target: { cold_ratio_max: TARGET, met: deploys.cold_ratio <= TARGET },
   };
   print(results);
-  await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  await writeFile(join(ROOT, "bench", "results", "ssh.json"), `${JSON.stringify(results, null, 2)}\n`);
-  say("results written to bench/results/ssh.json");
+  await mkdir(join(ROOT, "bench", "results", "runs"), { recursive: true });
+  await writeFile(
+    join(ROOT, "bench", "results", "runs", "ssh.json"),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  say("results written to bench/results/runs/ssh.json");
 }
 
 async function timeEach(call) {

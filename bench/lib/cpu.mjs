@@ -109,11 +109,7 @@ export function cpuMeter({ sampleMs } = {}) {
   };
 }
 
-/**
- * The time of a fixed piece of CPU work (ms, the best of 3): taken at the start of each round, it shows how
- * the machine's own speed drifts during the bench (a shared VM's CPU can change speed by half within minutes,
- * with no steal time to show it), which a per-round ratio then has to be read against.
- */
+/** The time of a fixed piece of CPU work (ms, best of 3): a shared VM's own speed drifts without steal time. */
 export function cpuLoopMs() {
   let best = Number.POSITIVE_INFINITY;
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -68,12 +68,6 @@ export function removeBashProject(project) {
   });
 }
 
-/** Dangling images left by interrupted builds of the bench's variants (by the labels they were built with). */
-export async function removeDangling(label, value) {
-  const images = await docker.listImages({ filters: { dangling: ["true"], label: [`${label}=${value}`] } });
-  for (const image of images) await ignore(docker.getImage(image.Id).remove({ force: true }));
-}
-
 /** Resolves when GET `url` answers 200; rejects after `timeoutMs`. Polls every `intervalMs`, as the others do. */
 export async function waitHealthy(url, { intervalMs, timeoutMs = 60_000 }) {
   const deadline = Date.now() + timeoutMs;

@@ -104,8 +104,8 @@ export async function bashPhases(file) {
   const d = (a, b) =>
     marks[a] !== undefined && marks[b] !== undefined ? Math.round(marks[b] - marks[a]) : null;
   return {
-    git: d("start", "cloned"),
-    build: d("cloned", "built"),
+    git: d("start", "fetched"),
+    build: d("fetched", "built"),
     start: d("built", "started"),
     health: d("started", "healthy"),
     total: d("start", "healthy"),

@@ -128,6 +128,11 @@ export async function mustRun(cmd, args, options) {
   return result;
 }
 
+/** A failed command's exit and the tail of its output, for an error message. */
+export function describeFailure(result) {
+  return `exit ${result.code ?? result.signal}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`;
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
