@@ -1,5 +1,6 @@
-import yargs from "yargs";
+import yargs, { type Argv, type CommandModule } from "yargs";
 import { deployCommand } from "./commands/deploy.js";
+import { withEnvOptions } from "./commands/env-options.js";
 import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
 import { rollbackCommand } from "./commands/rollback.js";
@@ -19,9 +20,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   const setExit = (code: number) => {
     exitCode = code;
   };
+  // Each command reads its own options' DEPLOY_* variables (not yargs' .env(), which takes any DEPLOY_*).
+  const withEnv = <T, U>(command: CommandModule<T, U>): CommandModule<T, U> => {
+    const { builder } = command;
+    if (typeof builder !== "function") return command;
+    return { ...command, builder: (yargs) => withEnvOptions(builder(yargs) as Argv<U>, io.env) };
+  };
   const parser = yargs([...argv])
     .scriptName("deploy")
-    .env("DEPLOY")
     .option("file", {
       alias: "f",
       type: "string",
@@ -29,13 +35,13 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       describe: "the services manifest",
       global: true,
     })
-    .command(validateCommand(io, setExit))
-    .command(planCommand(io, setExit))
-    .command(statusCommand(io, setExit))
-    .command(logsCommand(io, setExit))
-    .command(rollbackCommand(io, argv, setExit))
-    .command(unlockCommand(io, setExit))
-    .command(deployCommand(io, argv, setExit))
+    .command(withEnv(validateCommand(io, setExit)))
+    .command(withEnv(planCommand(io, setExit)))
+    .command(withEnv(statusCommand(io, setExit)))
+    .command(withEnv(logsCommand(io, setExit)))
+    .command(withEnv(rollbackCommand(io, argv, setExit)))
+    .command(withEnv(unlockCommand(io, setExit)))
+    .command(withEnv(deployCommand(io, argv, setExit)))
     // yargs' own `completion` command also runs the default (deploy) command: show the script from a command
     // of our own instead, and keep yargs' completion only for the shell's `--get-yargs-completions` calls.
     .completion("__completion", false)
