@@ -109,6 +109,15 @@ describe("the CLI with DEPLOY_* variables", async () => {
     expect(result, result.stderr).toMatchObject({ code: 0 });
   });
 
+  it("refuses a lock wait past 24h, from the flag or the variable (timers overflow past 24.8 days)", async () => {
+    const flag = await cli(["all", "-f", manifest, "--lock-wait", "1000h"], {}, dir);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("--lock-wait: must be at most 24h");
+    const variable = await cli(["all", "-f", manifest], { DEPLOY_LOCK_WAIT: "1000h" }, dir);
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain("must be at most 24h");
+  });
+
   it("exits 2 naming a variable it cannot read, without its value", async () => {
     const result = await cli(["all", "-f", manifest], { DEPLOY_DRY_RUN: "s3cr3t-ish" }, dir);
     expect(result.code).toBe(2);
