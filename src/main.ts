@@ -9,6 +9,7 @@ import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
+import { redactUrlCredentials } from "./report/redact.js";
 
 /**
  * Runs the CLI on `argv` (without node and script) and resolves to the exit code. Errors are handled once,
@@ -61,17 +62,19 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await parser.parseAsync();
     return exitCode;
   } catch (error) {
+    // A message may quote a URL with its credentials (a repo, a git error): never print them.
+    const say = (text: string) => io.stderr.write(redactUrlCredentials(text));
     if (error instanceof UsageError || isYargsError(error)) {
-      io.stderr.write(`deploy: ${(error as Error).message}\n`);
-      if (!(error instanceof UsageError)) io.stderr.write("Run deploy --help for usage.\n");
+      say(`deploy: ${(error as Error).message}\n`);
+      if (!(error instanceof UsageError)) say("Run deploy --help for usage.\n");
       return EXIT.usage;
     }
     if (error instanceof LockedError) {
-      io.stderr.write(`deploy: ${error.message}\n`);
+      say(`deploy: ${error.message}\n`);
       return EXIT.locked;
     }
     const err = error as Error;
-    io.stderr.write(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
+    say(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
     return EXIT.failed;
   }
 }

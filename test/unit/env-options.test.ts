@@ -1,9 +1,8 @@
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { envOptions, envVariableOf, parseBoolean } from "../../src/commands/env-options.js";
-import { main } from "../../src/main.js";
 import { removeTempDirs, tempDir, yaml } from "./manifest-helpers.js";
+import { runMain as cli } from "./support/in-process-cli.js";
 
 afterAll(removeTempDirs);
 
@@ -61,22 +60,6 @@ describe("envOptions", () => {
     ]);
   });
 });
-
-/** Runs the CLI in process with `env` as its whole environment; resolves to the exit code and output. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => {
-    out += chunk;
-  });
-  stderr.on("data", (chunk) => {
-    err += chunk;
-  });
-  const code = await main(argv, { stdout, stderr, env, cwd });
-  return { code, stdout: out, stderr: err };
-}
 
 describe("the CLI with DEPLOY_* variables", async () => {
   const dir = await tempDir({

@@ -1,10 +1,9 @@
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/main.js";
 import { loadManifest, parseManifest } from "../../src/manifest/load.js";
 import { MAX_MANIFEST_BYTES } from "../../src/manifest/yaml.js";
 import { removeTempDirs, tempDir } from "./manifest-helpers.js";
+import { runMain } from "./support/in-process-cli.js";
 
 afterAll(removeTempDirs);
 
@@ -47,12 +46,7 @@ describe("manifest size and shape limits", () => {
           .join(", ")}]`,
       );
     const dir = await tempDir({ "services.yaml": `${lines.join("\n")}\n${HEAD}    labels: { a: *a9 }\n` });
-    const stderr = new PassThrough();
-    let err = "";
-    stderr.on("data", (chunk) => {
-      err += chunk;
-    });
-    const code = await main(["validate"], { stdout: new PassThrough(), stderr, env: {}, cwd: dir });
+    const { code, stderr: err } = await runMain(["validate"], {}, dir);
     expect(code, err).toBe(2);
     expect(err).toContain("YAML aliases expand past the limit");
     expect(err).not.toContain("unexpected error");
