@@ -6,14 +6,15 @@ import { DURATION_PATTERN } from "../manifest/values.js";
  * `DEPLOY_<OPTION>` variables (SPEC §12). Only the options below are read, each as its own type: CI runners
  * hold unrelated `DEPLOY_*` secrets (`DEPLOY_KEY`, `DEPLOY_TOKEN`), which must neither break the command line
  * nor ever be echoed. A value that cannot be read is a usage error naming the variable, never its value.
+ * A new option is read from the environment only once it is listed here (`unlock --force` deliberately is not).
  */
-type Kind = "boolean" | "count" | "path" | "duration" | { choices: readonly string[] };
+type Kind = "boolean" | "count" | "whole" | "text" | "duration" | { choices: readonly string[] };
 
 export const ENV_OPTIONS: Readonly<Record<string, Kind>> = {
-  file: "path",
-  "logs-dir": "path",
-  "cache-dir": "path",
-  "metrics-file": "path",
+  file: "text",
+  "logs-dir": "text",
+  "cache-dir": "text",
+  "metrics-file": "text",
   output: { choices: ["tree", "plain", "quiet"] },
   json: "boolean",
   concurrency: "count",
@@ -22,6 +23,14 @@ export const ENV_OPTIONS: Readonly<Record<string, Kind>> = {
   "dry-run": "boolean",
   "fail-fast": "boolean",
   rollback: "boolean",
+  // rollback
+  to: "text",
+  // logs
+  host: "text",
+  follow: "boolean",
+  tail: "whole",
+  since: "text",
+  run: "text",
 };
 
 /** `lock-wait` → `DEPLOY_LOCK_WAIT`. */
@@ -50,8 +59,9 @@ function readValue(variable: string, kind: Kind, text: string): EnvValue {
     if (flag === undefined) throw bad("1/0, true/false or yes/no");
     return flag;
   }
-  if (kind === "count") {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw bad("a whole number of at least 1");
+  if (kind === "count" || kind === "whole") {
+    const least = kind === "count" ? 1 : 0;
+    if (!/^\d+$/.test(value) || Number(value) < least) throw bad(`a whole number of at least ${least}`);
     return Number(value);
   }
   if (kind === "duration") {
@@ -59,7 +69,7 @@ function readValue(variable: string, kind: Kind, text: string): EnvValue {
       throw bad("a duration like 30s or 10m");
     return value; // the option's own coerce turns it into milliseconds, as it does for the flag
   }
-  if (kind === "path") return value;
+  if (kind === "text") return value;
   if (!kind.choices.includes(value)) throw bad(`one of ${kind.choices.join(", ")}`);
   return value;
 }

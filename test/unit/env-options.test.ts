@@ -6,7 +6,16 @@ import { runMain as cli } from "./support/in-process-cli.js";
 
 afterAll(removeTempDirs);
 
-const DEPLOY_OPTIONS = ["file", "dry-run", "rollback", "concurrency", "lock-wait", "output", "json"];
+const DEPLOY_OPTIONS = [
+  "file",
+  "dry-run",
+  "fail-fast",
+  "rollback",
+  "concurrency",
+  "lock-wait",
+  "output",
+  "json",
+];
 
 describe("envOptions", () => {
   it.each([
@@ -25,8 +34,8 @@ describe("envOptions", () => {
     [{ DEPLOY_FILE: "" }, {}],
     // Not options of the tool: a CI runner's secrets and settings stay out of the command line.
     [{ DEPLOY_KEY: "-----BEGIN OPENSSH PRIVATE KEY-----", DEPLOY_TOKEN: "t0k3n", DEPLOY_ENV: "prod" }, {}],
-    // An option of another command (`deploy` has no --to) is not this command's.
-    [{ DEPLOY_TO: "image:1", DEPLOY_FAIL_FAST: "1" }, {}],
+    // An option of another command (`deploy` has no --to or --tail) is not this command's.
+    [{ DEPLOY_TO: "image:1", DEPLOY_TAIL: "5" }, {}],
   ])("%j → %j", (env, expected) => {
     expect(envOptions(env, DEPLOY_OPTIONS)).toEqual(expected);
   });
@@ -38,6 +47,7 @@ describe("envOptions", () => {
     [{ DEPLOY_LOCK_WAIT: "soon" }, "DEPLOY_LOCK_WAIT: expected a duration like 30s or 10m"],
     [{ DEPLOY_OUTPUT: "fancy" }, "DEPLOY_OUTPUT: expected one of tree, plain, quiet"],
     [{ DEPLOY_ROLLBACK: "1", DEPLOY_NO_ROLLBACK: "1" }, "DEPLOY_ROLLBACK and DEPLOY_NO_ROLLBACK contradict"],
+    [{ DEPLOY_FAIL_FAST: "sure" }, "DEPLOY_FAIL_FAST: expected 1/0, true/false or yes/no"],
   ])("%j is a usage error", (env, message) => {
     expect(() => envOptions(env, DEPLOY_OPTIONS)).toThrow(message);
     try {
@@ -45,6 +55,13 @@ describe("envOptions", () => {
     } catch (error) {
       for (const value of Object.values(env)) expect((error as Error).message).not.toContain(`: ${value}`);
     }
+  });
+
+  it("reads the options of logs and rollback for those commands", () => {
+    const env = { DEPLOY_TAIL: "0", DEPLOY_FOLLOW: "yes", DEPLOY_HOST: "vps-1", DEPLOY_TO: "shop/api:1" };
+    expect(envOptions(env, ["tail", "follow", "host"])).toEqual({ tail: 0, follow: true, host: "vps-1" });
+    expect(envOptions(env, ["to"])).toEqual({ to: "shop/api:1" });
+    expect(() => envOptions({ DEPLOY_TAIL: "-1" }, ["tail"])).toThrow("DEPLOY_TAIL: expected a whole number");
   });
 
   it("names variables and reads booleans", () => {
