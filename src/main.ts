@@ -1,5 +1,6 @@
-import yargs from "yargs";
+import yargs, { type Argv, type CommandModule } from "yargs";
 import { deployCommand } from "./commands/deploy.js";
+import { withEnvOptions } from "./commands/env-options.js";
 import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
 import { releasesCommand } from "./commands/releases.js";
@@ -9,6 +10,7 @@ import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
+import { redactUrlCredentials } from "./report/redact.js";
 
 /**
  * Runs the CLI on `argv` (without node and script) and resolves to the exit code. Errors are handled once,
@@ -20,9 +22,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   const setExit = (code: number) => {
     exitCode = code;
   };
+  // Each command reads its own options' DEPLOY_* variables (not yargs' .env(), which takes any DEPLOY_*).
+  const withEnv = <T, U>(command: CommandModule<T, U>): CommandModule<T, U> => {
+    const { builder } = command;
+    if (typeof builder !== "function") return command;
+    return { ...command, builder: (yargs) => withEnvOptions(builder(yargs) as Argv<U>, io.env) };
+  };
   const parser = yargs([...argv])
     .scriptName("deploy")
-    .env("DEPLOY")
     .option("file", {
       alias: "f",
       type: "string",
@@ -30,14 +37,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       describe: "the services manifest",
       global: true,
     })
-    .command(validateCommand(io, setExit))
-    .command(planCommand(io, setExit))
-    .command(statusCommand(io, setExit))
-    .command(logsCommand(io, setExit))
-    .command(rollbackCommand(io, argv, setExit))
-    .command(releasesCommand(io, setExit))
-    .command(unlockCommand(io, setExit))
-    .command(deployCommand(io, argv, setExit))
+    .command(withEnv(validateCommand(io, setExit)))
+    .command(withEnv(planCommand(io, setExit)))
+    .command(withEnv(statusCommand(io, setExit)))
+    .command(withEnv(logsCommand(io, setExit)))
+    .command(withEnv(rollbackCommand(io, argv, setExit)))
+    .command(withEnv(releasesCommand(io, setExit)))
+    .command(withEnv(unlockCommand(io, setExit)))
+    .command(withEnv(deployCommand(io, argv, setExit)))
     // yargs' own `completion` command also runs the default (deploy) command: show the script from a command
     // of our own instead, and keep yargs' completion only for the shell's `--get-yargs-completions` calls.
     .completion("__completion", false)
@@ -57,17 +64,19 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     await parser.parseAsync();
     return exitCode;
   } catch (error) {
+    // A message may quote a URL with its credentials (a repo, a git error): never print them.
+    const say = (text: string) => io.stderr.write(redactUrlCredentials(text));
     if (error instanceof UsageError || isYargsError(error)) {
-      io.stderr.write(`deploy: ${(error as Error).message}\n`);
-      if (!(error instanceof UsageError)) io.stderr.write("Run deploy --help for usage.\n");
+      say(`deploy: ${(error as Error).message}\n`);
+      if (!(error instanceof UsageError)) say("Run deploy --help for usage.\n");
       return EXIT.usage;
     }
     if (error instanceof LockedError) {
-      io.stderr.write(`deploy: ${error.message}\n`);
+      say(`deploy: ${error.message}\n`);
       return EXIT.locked;
     }
     const err = error as Error;
-    io.stderr.write(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
+    say(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
     return EXIT.failed;
   }
 }

@@ -10,8 +10,8 @@ import type { HostSpec, Manifest } from "../manifest/types.js";
 import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
 import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
 import { writeMetricsFile } from "../report/metrics.js";
-import { sendNotification, shouldNotify } from "../report/notify.js";
-import { createRedactor, redactDeep } from "../report/redact.js";
+import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.js";
+import { createRedactor, type Redactor, redactSummary, redactUrlCredentials } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import type { RunSummary, StatusRecord } from "../run/events.js";
 import { executePlan } from "../run/execute.js";
@@ -55,7 +55,7 @@ export async function runDeploy(request: DeployRequest): Promise<number> {
       pool: hosts,
       waitMs: request.lockWaitMs,
       clock: systemClock,
-      warn: (message) => io.stderr.write(`deploy: warning: ${message}\n`),
+      warn: (message) => io.stderr.write(`deploy: warning: ${redactUrlCredentials(message)}\n`),
       onLost: stop.lockLost,
     });
     try {
@@ -77,8 +77,11 @@ async function runLocked(
 ): Promise<number> {
   const { io, manifest } = request;
   const keys = plan.targets.map((target) => target.ref.key);
-  await bestEffort(io, "rotating log files", () => rotateLogs(request.logsDir, keys, manifest.logMaxSize));
   const secrets = secretValues(manifest, request.selected);
+  const redact = createRedactor(secrets);
+  await bestEffort(io, redact, "rotating log files", () =>
+    rotateLogs(request.logsDir, keys, manifest.logMaxSize),
+  );
   const reporter = createReporter({
     logsDir: request.logsDir,
     runId: plan.runId,
@@ -106,7 +109,7 @@ async function runLocked(
   const exitCode = stop.signalled() ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
   const summary = runSummary(plan, request, startedAt, results, exitCode);
   await reporter.finish(summary);
-  await afterRun(request, summary, secrets);
+  await afterRun(request, summary, redact);
   return exitCode;
 }
 
@@ -114,32 +117,39 @@ async function runLocked(
  * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file and
  * the notification. None of it may change the run's result or exit code: failures are reported on stderr.
  */
-async function afterRun(request: DeployRequest, summary: RunSummary, secrets: string[]): Promise<void> {
+async function afterRun(request: DeployRequest, summary: RunSummary, redact: Redactor): Promise<void> {
   const { io, manifest } = request;
-  await bestEffort(io, "pruning old run summaries", () =>
+  await bestEffort(io, redact, "pruning old run summaries", () =>
     pruneRunSummaries(request.logsDir, manifest.keepRuns),
   );
   const metricsFile = request.metricsFile ?? manifest.metricsFile;
   if (metricsFile) {
-    await bestEffort(io, `writing metrics to ${metricsFile}`, () =>
+    await bestEffort(io, redact, `writing metrics to ${metricsFile}`, () =>
       writeMetricsFile(metricsFile, summary, manifest.project),
     );
   }
   const notify = manifest.notify;
   if (notify && shouldNotify(notify, summary)) {
-    const redact = createRedactor(secrets);
-    const failure = await sendNotification(notify.webhook, redactDeep(summary, redact), {
+    const failure = await sendNotification(notify.webhook, redactSummary(summary, redact), {
       timeoutMs: notify.timeoutMs,
     });
-    if (failure) io.stderr.write(`deploy: warning: notifying ${notify.webhook} failed: ${failure}\n`);
+    if (failure) {
+      const where = webhookOrigin(notify.webhook);
+      io.stderr.write(`deploy: warning: notifying ${where} failed: ${redact(failure)}\n`);
+    }
   }
 }
 
-async function bestEffort(io: Io, what: string, work: () => Promise<unknown>): Promise<void> {
+async function bestEffort(
+  io: Io,
+  redact: Redactor,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<void> {
   try {
     await work();
   } catch (error) {
-    io.stderr.write(`deploy: warning: ${what} failed: ${errorMessage(error)}\n`);
+    io.stderr.write(`deploy: warning: ${what} failed: ${redact(errorMessage(error))}\n`);
   }
 }
 
@@ -193,13 +203,17 @@ function uniqueHosts(plan: DeployPlan): HostSpec[] {
   return [...new Map(plan.targets.map((target) => [target.host.name, target.host])).values()];
 }
 
-/** Every secret value of the selected services, so the reporter can scrub them from any output line. */
+/**
+ * Every secret value of the selected services, and the webhook URL (a token for Slack-style hooks), so the
+ * reporter can scrub them from any output line.
+ */
 function secretValues(manifest: Manifest, selected: readonly string[]): string[] {
-  return selected.flatMap((name) => {
+  const values = selected.flatMap((name) => {
     const service = manifest.services[name];
     if (!service) return [];
     return [...Object.values(revealAll(service.environment)), ...Object.values(revealAll(service.buildArgs))];
   });
+  return manifest.notify ? [...values, manifest.notify.webhook] : values;
 }
 
 function runSummary(

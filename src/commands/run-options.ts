@@ -4,7 +4,7 @@ import { toolCacheDir } from "../cache-home.js";
 import { UsageError } from "../errors.js";
 import type { Io } from "../io.js";
 import type { Manifest } from "../manifest/types.js";
-import { DURATION_PATTERN, durationMs } from "../manifest/values.js";
+import { DURATION_PATTERN, durationMs, MAX_DURATION, MAX_DURATION_MS } from "../manifest/values.js";
 import type { OutputMode } from "./run-deploy.js";
 
 /** Options of every command that runs a deploy (deploy, rollback): where files go, how it reports, locking. */
@@ -83,10 +83,12 @@ export function concurrencyOf(args: RunArgs): number {
 function parseDurationOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const text = String(value).trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return durationMs(Number(text));
-  if (!DURATION_PATTERN.test(text))
+  const seconds = /^\d+(\.\d+)?$/.test(text);
+  if (!seconds && !DURATION_PATTERN.test(text))
     throw new UsageError(`--lock-wait: expected a duration like 30s or 10m, got ${text}`);
-  return durationMs(text);
+  const ms = durationMs(seconds ? Number(text) : text);
+  if (ms > MAX_DURATION_MS) throw new UsageError(`--lock-wait: must be at most ${MAX_DURATION}`);
+  return ms;
 }
 
 /** The parts of a deploy run that come from the shared run options. */

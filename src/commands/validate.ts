@@ -13,7 +13,9 @@ export function validateCommand(
       yargs.example("$0 validate -f deploy/services.yaml", "check another manifest"),
     handler: async (argv) => {
       const { loadManifestOrThrow } = await import("./manifest-option.js");
+      const { unmaskedValueWarnings } = await import("./mask-warnings.js");
       const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
+      for (const warning of unmaskedValueWarnings(manifest)) io.stderr.write(`deploy: warning: ${warning}\n`);
       const services = Object.keys(manifest.services);
       io.stdout.write(
         `${manifest.file}: valid; project ${manifest.project}, services: ${services.join(", ")}\n`,

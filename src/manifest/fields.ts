@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { DURATION_PATTERN, durationMs } from "./values.js";
+import { DURATION_PATTERN, durationMs, MAX_DURATION, MAX_DURATION_MS } from "./values.js";
 
 /**
  * The defaults of the manifest. normalise.ts applies them, not the schema, so that `defaults:` can tell what a
@@ -39,7 +39,8 @@ export function duration(description: string, options: { positive?: boolean; def
       z.number().nonnegative({ error: "a duration cannot be negative" }),
     ])
     .meta(options.default === undefined ? meta : { ...meta, default: options.default })
-    .transform(durationMs);
+    .transform(durationMs)
+    .refine((ms) => ms <= MAX_DURATION_MS, { error: `must be at most ${MAX_DURATION}` });
   return options.positive ? parsed.refine((ms) => ms > 0, { error: "must be longer than 0" }) : parsed;
 }
 

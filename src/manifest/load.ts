@@ -1,7 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { parseManifest } from "./parse.js";
 import type { ManifestProblem, ManifestResult } from "./types.js";
+import { MAX_MANIFEST_BYTES, tooLarge } from "./yaml.js";
 
 export { type ParseOptions, parseManifest } from "./parse.js";
 
@@ -14,16 +15,34 @@ export async function loadManifest(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ManifestResult> {
   const absolute = path.resolve(file);
-  let text: string;
+  let text: string | null;
   try {
-    text = await readFile(absolute, "utf8");
+    text = await readAtMost(absolute, MAX_MANIFEST_BYTES);
   } catch (error) {
     return {
       ok: false,
       problems: [{ path: "", message: `cannot read the manifest ${absolute}: ${reason(error)}` }],
     };
   }
+  if (text === null) return { ok: false, problems: [{ path: "", message: tooLarge() }] };
   return parseManifest(text, { file: absolute, env });
+}
+
+/** The file's text, or null when it is longer than `limit` bytes (read no further: it may be /dev/zero). */
+async function readAtMost(file: string, limit: number): Promise<string | null> {
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length > limit ? null : buffer.toString("utf8", 0, length);
+  } finally {
+    await handle.close();
+  }
 }
 
 function reason(error: unknown): string {

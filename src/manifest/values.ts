@@ -11,6 +11,13 @@ export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
+/**
+ * The longest duration a manifest or option may give: longer is surely a typo, and past 2^31-1 ms (24.8 days)
+ * Node's timers fire at once, which would make every wait end after 1 ms.
+ */
+export const MAX_DURATION = "24h";
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
 /** A duration string already matching DURATION_PATTERN, or a number of seconds, in whole milliseconds. */
 export function durationMs(value: string | number): number {
   if (typeof value === "number") return Math.round(value * 1_000);

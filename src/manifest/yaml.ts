@@ -1,4 +1,14 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from "yaml";
 import type { LineOf } from "./problems.js";
 import type { ManifestProblem } from "./types.js";
 
@@ -9,13 +19,24 @@ export interface YamlRead {
   problems: ManifestProblem[];
 }
 
+/** A manifest is a hand-written file of a few kilobytes; past this it is the wrong file, or an attack. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** Alias expansions allowed in one document (the yaml library's own guard against "billion laughs"). */
+const MAX_ALIAS_COUNT = 1_000;
+
 /**
  * Parses YAML keeping the node tree next to the plain value, so that any problem found later on the plain value
  * can be given the line of the node at its path. Merge keys (`<<: *base`) work as in Compose files.
  */
 export function readYaml(text: string): YamlRead {
+  if (Buffer.byteLength(text, "utf8") > MAX_MANIFEST_BYTES) {
+    return { value: undefined, lineOf: () => undefined, problems: [{ path: "", message: tooLarge() }] };
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
+  // The library's own duplicate-key check compares each key with every earlier one (a 600 kB map took 16 s):
+  // duplicateKeys below does it with a set.
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: false });
   const lineAt = (offset: number | undefined) =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
 
@@ -41,15 +62,47 @@ export function readYaml(text: string): YamlRead {
     return line;
   };
 
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((error) => {
-      const line = lineAt(error.pos[0]);
-      const message = `YAML syntax: ${firstLine(error.message)}`;
-      return line === undefined ? { path: "", message } : { path: "", line, message };
-    });
+  const errors = [
+    ...doc.errors.map((error) => ({ offset: error.pos[0], message: firstLine(error.message) })),
+    ...duplicateKeys(doc),
+  ];
+  if (errors.length > 0) {
+    const problems = errors.map(({ offset, message }) =>
+      documentProblem(lineAt(offset), `YAML syntax: ${message}`),
+    );
     return { value: undefined, lineOf, problems };
   }
-  return { value: doc.toJS({ maxAliasCount: 1_000 }) ?? null, lineOf, problems: [] };
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? null, lineOf, problems: [] };
+  } catch {
+    // The library throws (a ReferenceError) when aliases expand past the cap: a manifest problem, not a crash.
+    const message = `YAML aliases expand past the limit of ${MAX_ALIAS_COUNT} (anchors that multiply each other, as in an alias bomb)`;
+    return { value: undefined, lineOf, problems: [documentProblem(undefined, message)] };
+  }
+}
+
+export function tooLarge(): string {
+  return `the manifest is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB: is it the right file?`;
+}
+
+function documentProblem(line: number | undefined, message: string): ManifestProblem {
+  return line === undefined ? { path: "", message } : { path: "", line, message };
+}
+
+/** Offsets of keys that repeat an earlier key of the same map, as YAML forbids: one set per map. */
+function duplicateKeys(doc: Document): { offset: number | undefined; message: string }[] {
+  const found: { offset: number | undefined; message: string }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        if (!isScalar(key)) continue;
+        if (seen.has(key.value)) found.push({ offset: key.range?.[0], message: "Map keys must be unique" });
+        seen.add(key.value);
+      }
+    },
+  });
+  return found;
 }
 
 function keyText(key: unknown): string | undefined {

@@ -16,6 +16,16 @@ export interface NotifyOptions {
   backoffMs?: number;
 }
 
+/**
+ * The webhook as it may be printed: scheme and host only. Its path is often the credential itself (Slack-style
+ * hooks), and its user info always is.
+ */
+export function webhookOrigin(url: string): string {
+  if (!URL.canParse(url)) return "the webhook";
+  const { protocol, host } = new URL(url);
+  return `${protocol}//${host}`;
+}
+
 /** Whether a run's summary is sent: on failure (exit code not 0) and/or on success, as the manifest asks. */
 export function shouldNotify(spec: NotifySpec, summary: RunSummary): boolean {
   return spec.on.includes(summary.exit_code === 0 ? "success" : "failure");

@@ -1,45 +1,94 @@
 /**
- * Secret values (environment, env_file, build_args) must never reach a log file, a status file or the
- * terminal (SPEC §5). The `Secret` type keeps them out of what we serialise ourselves, but build output and
- * error messages from the engine can echo them (`RUN echo $TOKEN`), so every line is filtered on the way out.
+ * Credentials must never reach a log file, a status file, a run summary, the webhook or the terminal (SPEC §5,
+ * §12). The `Secret` type keeps them out of what we serialise ourselves, but build output, container output and
+ * error messages can echo them (`RUN echo $TOKEN`, a git error quoting `https://user:token@host`), so free text
+ * is filtered on the way out. Structured fields (run id, state, commit, image, times, host) are never touched:
+ * a short value must not turn `succeeded` into `succ[REDACTED]eded`.
  */
+import type { RunSummary, StatusRecord } from "../run/events.js";
 
-export type Redactor = (line: string) => string;
+export type Redactor = (text: string) => string;
 
 export const REDACTED = "[REDACTED]";
+
+/**
+ * Values (and lines of values) shorter than this are not masked: one to three characters occur by chance in
+ * any text (`1` in every time stamp), so masking them would mangle output and hide nothing worth guessing.
+ */
+export const MIN_MASKED_LENGTH = 4;
+
+const LINE_BREAK = /\r\n|\n|\r/;
+
+/** What output is searched for to mask `value`: each of its lines, trimmed, that is long enough. */
+export function maskedPieces(value: string): string[] {
+  return value
+    .split(LINE_BREAK)
+    .map((line) => line.trim())
+    .filter((line) => line.length >= MIN_MASKED_LENGTH);
+}
+
+/** Whether some line of `value` is too short to be masked (and so could show in output): validate warns. */
+export function tooShortToMask(value: string): boolean {
+  return value.split(LINE_BREAK).some((line) => {
+    const length = line.trim().length;
+    return length > 0 && length < MIN_MASKED_LENGTH;
+  });
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**
- * Replaces every occurrence of any of `secretValues` with `[REDACTED]`. Longest values first, so a secret
- * that contains another is replaced whole rather than leaving its tail. Empty strings are ignored (they
- * would match everywhere); short values are not, since leaking a short password is still a leak.
+ * `scheme://userinfo@` in any text. The userinfo runs up to the last `@` before the host's end, so a password
+ * with a raw `@` is hidden whole.
  */
-export function createRedactor(secretValues: readonly string[]): Redactor {
-  const values = [...new Set(secretValues.filter((value) => value.length > 0))].sort(
-    (a, b) => b.length - a.length,
-  );
-  if (values.length === 0) return (line) => line;
-  const pattern = new RegExp(values.map(escapeRegExp).join("|"), "g");
-  return (line) => line.replace(pattern, REDACTED);
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]+)@/gi;
+/** ssh authenticates with keys: its user (`ssh://git@host`) is an account name, kept when it has no password. */
+const SSH_SCHEME = /^(?:ssh|git\+ssh|ssh\+git):\/\/$/i;
+
+/** Replaces the user info of every URL in `text` (`https://x-access-token:…@host/` → `https://[REDACTED]@host/`). */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, (match, scheme: string, userinfo: string) => {
+    if (SSH_SCHEME.test(scheme) && !userinfo.includes(":")) return match;
+    return `${scheme}${REDACTED}@`;
+  });
 }
 
 /**
- * A copy of a JSON-like value with every string redacted: status records and summaries carry error messages
- * and reasons written from engine output, which can hold a secret just as a log line can.
+ * Masks every occurrence of the secret values (each line of a multi-line value, see maskedPieces) and the user
+ * info of URLs. Longest pieces first, so a secret that contains another is replaced whole.
  */
-export function redactDeep<T>(value: T, redact: Redactor): T {
-  if (typeof value === "string") return redact(value) as T;
-  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact)) as T;
-  if (value !== null && typeof value === "object") {
-    // Dates, `Secret`s and the like say themselves how they serialise: redact that form.
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === "function") return redactDeep(toJSON.call(value), redact) as T;
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = redactDeep(item, redact);
-    return copy as T;
-  }
-  return value;
+export function createRedactor(secretValues: readonly string[]): Redactor {
+  const pieces = [...new Set(secretValues.flatMap(maskedPieces))].sort((a, b) => b.length - a.length);
+  if (pieces.length === 0) return redactUrlCredentials;
+  const pattern = new RegExp(pieces.map(escapeRegExp).join("|"), "g");
+  return (text) => redactUrlCredentials(text.replace(pattern, REDACTED));
+}
+
+type ErrorField = { phase: string; message: string } | null;
+
+function redactError<E extends ErrorField>(error: E, redact: Redactor): E {
+  return error === null ? error : { ...error, message: redact(error.message) };
+}
+
+/** A status record with its free text (reason, error message) redacted; every other field as it was. */
+export function redactStatus(status: StatusRecord, redact: Redactor): StatusRecord {
+  return {
+    ...status,
+    reason: status.reason === null ? null : redact(status.reason),
+    error: redactError(status.error, redact),
+  };
+}
+
+/** A run summary with each service's free text redacted; ids, states, commits, images and times untouched. */
+export function redactSummary(summary: RunSummary, redact: Redactor): RunSummary {
+  return {
+    ...summary,
+    services: summary.services.map((service) => ({
+      ...service,
+      reason: service.reason === null ? null : redact(service.reason),
+      error: redactError(service.error, redact),
+    })),
+  };
 }

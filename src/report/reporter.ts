@@ -8,7 +8,7 @@
 import { relative } from "node:path";
 import type { EventSink, RunEvent, RunSummary, TargetRef } from "../run/events.js";
 import { createLogFiles } from "./log-file.js";
-import { createRedactor, redactDeep } from "./redact.js";
+import { createRedactor, redactStatus, redactSummary } from "./redact.js";
 import { writeRunSummary } from "./run-summary.js";
 import { createStatusFiles } from "./status-file.js";
 import { createRenderer, type OutputMode } from "./terminal/index.js";
@@ -21,7 +21,7 @@ export interface ReporterOptions {
   targets: TargetRef[];
   /** The branch to name in a log header when a target's first event is a log line. */
   branchOf?: (target: TargetRef) => string | undefined;
-  /** Values that must not appear in any file or on the terminal (environment, env_file, build args). */
+  /** Values that must not appear in any file or on the terminal (environment, env_file, build args, webhook). */
   secretValues: string[];
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -72,7 +72,7 @@ export function createReporter(options: ReporterOptions): Reporter {
   /** Log lines lose colour codes before redaction, so a secret split by an escape sequence is still found. */
   function scrub(event: RunEvent): RunEvent {
     if (event.type === "log") return { ...event, line: redact(cleanText(event.line)) };
-    return { ...event, status: redactDeep(event.status, redact) };
+    return { ...event, status: redactStatus(event.status, redact) };
   }
 
   function guard(what: string, fn: () => void): void {
@@ -103,7 +103,7 @@ export function createReporter(options: ReporterOptions): Reporter {
 
     finish(summary) {
       finishing ??= (async () => {
-        const clean = redactDeep(summary, redact);
+        const clean = redactSummary(summary, redact);
         await writeRunSummary(options.logsDir, clean).catch((error) => reportError("the run summary", error));
         await statuses.flush();
         await logs.close();

@@ -99,6 +99,31 @@ describe("deploy plan", () => {
   });
 });
 
+describe("DEPLOY_* variables", () => {
+  it("an unrelated one (a CI secret such as DEPLOY_KEY) is ignored", async () => {
+    const result = await runCli(["plan", "all"], { cwd, env: { ...env, DEPLOY_KEY: "ssh-ed25519 AAAAkey" } });
+    expectExit(result, 0);
+    expect(someLine(result.stdout, "front", "build", "new commit"), result.output).toBe(true);
+    expect(result.output).not.toContain("AAAAkey");
+  });
+
+  it("DEPLOY_DRY_RUN=1 plans and does not deploy", async () => {
+    const before = (await logs.status("front")).run_id;
+    const result = await runCli(["all"], { cwd, env: { ...env, DEPLOY_DRY_RUN: "1" } });
+    expectExit(result, 0);
+    expect(someLine(result.stdout, "front", "build", "new commit"), result.output).toBe(true);
+    expect((await logs.status("front")).run_id).toBe(before);
+    expect((await httpGet(`http://127.0.0.1:${ports.front}/`)).body).toContain(marker("front", "v1"));
+  });
+
+  it("an unreadable boolean is a usage error naming the variable, not echoing it", async () => {
+    const result = await runCli(["all"], { cwd, env: { ...env, DEPLOY_DRY_RUN: "perhaps" } });
+    expectExit(result, 2);
+    expect(result.stderr).toContain("DEPLOY_DRY_RUN");
+    expect(result.stderr).not.toContain("perhaps");
+  });
+});
+
 describe("deploy logs", () => {
   it("--tail prints the container's own output, its last N lines", async () => {
     // busybox httpd -v logs one line per request, with the response status: six 200s, then one 404.

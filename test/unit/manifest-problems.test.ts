@@ -383,6 +383,26 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "durations past a day (past 2^31-1 ms, timers fire at once)",
+    manifest: yaml`
+      notify: { webhook: "https://hooks.example.com/x", timeout: 25h }
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          ports: ["3000:3000"]
+          health:
+            path: /health
+            interval: 24h
+            timeout: 1000h
+            start_period: 86401
+    `,
+    problems: [
+      ["notify.timeout", 1, "must be at most 24h"],
+      ["services.api.health.timeout", 9, "must be at most 24h"],
+      ["services.api.health.start_period", 10, "must be at most 24h"],
+    ],
+  },
+  {
     name: "bad notify, log size and run count",
     manifest: yaml`
       keep_runs: 0
@@ -522,6 +542,34 @@ const cases: Case[] = [
           repo: git@github.com:acme/other.git
     `,
     problems: [["", 4, "YAML syntax: Map keys must be unique"]],
+  },
+  {
+    name: "duplicate keys of a flow map and of a nested map",
+    manifest: yaml`
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          labels: { a: "1", b: "2", a: "3" }
+          environment:
+            X: "1"
+            X: "2"
+    `,
+    problems: [
+      ["", 4, "YAML syntax: Map keys must be unique"],
+      ["", 7, "YAML syntax: Map keys must be unique"],
+    ],
+  },
+  {
+    name: "an alias bomb (9 levels of 10 aliases each)",
+    manifest: [
+      "a0: &a0 [x, x, x, x, x, x, x, x, x, x]",
+      ...Array.from(
+        { length: 9 },
+        (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`,
+      ),
+      "services: { api: { repo: git@github.com:acme/api.git, labels: *a9 } }",
+    ].join("\n"),
+    problems: [["", undefined, "YAML aliases expand past the limit of 1000"]],
   },
   {
     name: "an empty document",
