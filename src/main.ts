@@ -1,5 +1,6 @@
 import yargs from "yargs";
 import { deployCommand } from "./commands/deploy.js";
+import { initCommand } from "./commands/init.js";
 import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
 import { rollbackCommand } from "./commands/rollback.js";
@@ -8,6 +9,7 @@ import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
+import { packageVersion } from "./package-info.js";
 
 /**
  * Runs the CLI on `argv` (without node and script) and resolves to the exit code. Errors are handled once,
@@ -15,6 +17,11 @@ import { type Io, processIo } from "./io.js";
  * only when DEBUG is set.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  // Before yargs: the default command would otherwise ask for its <services> first.
+  if (wantsVersion(argv)) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
   let exitCode: number = EXIT.ok;
   const setExit = (code: number) => {
     exitCode = code;
@@ -35,6 +42,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .command(logsCommand(io, setExit))
     .command(rollbackCommand(io, argv, setExit))
     .command(unlockCommand(io, setExit))
+    .command(initCommand(io, setExit))
     .command(deployCommand(io, argv, setExit))
     // yargs' own `completion` command also runs the default (deploy) command: show the script from a command
     // of our own instead, and keep yargs' completion only for the shell's `--get-yargs-completions` calls.
@@ -45,7 +53,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .strict()
     .help()
     .alias("help", "h")
+    // Shown in --help; answered above.
     .version(false)
+    .option("version", { type: "boolean", describe: "Print the version and exit", global: false })
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -68,6 +78,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     io.stderr.write(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
     return EXIT.failed;
   }
+}
+
+/** `--version` anywhere before a `--`. */
+function wantsVersion(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--version");
 }
 
 function isYargsError(error: unknown): boolean {

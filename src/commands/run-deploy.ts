@@ -13,6 +13,7 @@ import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify } from "../report/notify.js";
 import { createRedactor, redactDeep } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
+import { appendStepSummary } from "../report/step-summary.js";
 import type { RunSummary, StatusRecord } from "../run/events.js";
 import { executePlan } from "../run/execute.js";
 import { revealAll } from "../secret.js";
@@ -103,7 +104,7 @@ async function runLocked(
   const exitCode = interrupt.signal.aborted ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
   const summary = runSummary(plan, request, startedAt, results, exitCode);
   await reporter.finish(summary);
-  await afterRun(request, summary, secrets);
+  await afterRun(request, plan, summary, secrets);
   return exitCode;
 }
 
@@ -111,7 +112,12 @@ async function runLocked(
  * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file and
  * the notification. None of it may change the run's result or exit code: failures are reported on stderr.
  */
-async function afterRun(request: DeployRequest, summary: RunSummary, secrets: string[]): Promise<void> {
+async function afterRun(
+  request: DeployRequest,
+  plan: DeployPlan,
+  summary: RunSummary,
+  secrets: string[],
+): Promise<void> {
   const { io, manifest } = request;
   await bestEffort(io, "pruning old run summaries", () =>
     pruneRunSummaries(request.logsDir, manifest.keepRuns),
@@ -120,6 +126,18 @@ async function afterRun(request: DeployRequest, summary: RunSummary, secrets: st
   if (metricsFile) {
     await bestEffort(io, `writing metrics to ${metricsFile}`, () =>
       writeMetricsFile(metricsFile, summary, manifest.project),
+    );
+  }
+  // Set by GitHub Actions in every step: the job summary shown on the run's page.
+  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) {
+    await bestEffort(io, `appending the run summary to ${stepSummary}`, () =>
+      appendStepSummary(stepSummary, redactDeep(summary, createRedactor(secrets)), {
+        project: manifest.project,
+        logsDir: request.logsDir,
+        cwd: io.cwd,
+        targets: plan.targets.map((target) => target.ref),
+      }),
     );
   }
   const notify = manifest.notify;

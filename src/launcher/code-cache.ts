@@ -26,7 +26,7 @@ export type BundleHashes = Readonly<Record<string, string>>;
  * Commands whose runs compile different parts of the CLI, each keeping its own cache (the names of main.ts's
  * commands, which the launcher does not load: a command missing here only shares deploy's cache).
  */
-const COMMANDS = new Set(["validate", "plan", "status", "logs", "rollback", "unlock", "completion"]);
+const COMMANDS = new Set(["validate", "plan", "status", "logs", "rollback", "unlock", "init", "completion"]);
 
 /** Another build's cache files are left this long (another install of the tool may still use them). */
 const STALE_AFTER_MS = 7 * 24 * 60 * 60 * 1000;
