@@ -132,11 +132,12 @@ async function afterRun(
   const stepSummary = io.env.GITHUB_STEP_SUMMARY;
   if (stepSummary) {
     await bestEffort(io, `appending the run summary to ${stepSummary}`, () =>
-      appendStepSummary(stepSummary, redactDeep(summary, createRedactor(secrets)), {
+      appendStepSummary(stepSummary, summary, {
         project: manifest.project,
         logsDir: request.logsDir,
         cwd: io.cwd,
         targets: plan.targets.map((target) => target.ref),
+        redact: createRedactor(secrets),
       }),
     );
   }

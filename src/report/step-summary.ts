@@ -1,11 +1,12 @@
 /**
  * GitHub Actions' job summary: when GITHUB_STEP_SUMMARY names a file, the run summary is appended to it as a
- * Markdown table, failures first, so a failed deploy's cause and log file show on the run's page. The summary
- * given is already redacted: this only lays it out.
+ * Markdown table, failures first, so a failed deploy's cause and log file show on the run's page. Its text passes
+ * through the run's redactor first, like every other output: an error message can quote a secret.
  */
 import { appendFile } from "node:fs/promises";
 import { isAbsolute, relative } from "node:path";
 import type { RunSummary, ServiceSummary, TargetRef } from "../run/events.js";
+import { type Redactor, redactDeep } from "./redact.js";
 import { countLine, keyOf } from "./terminal/summary.js";
 import { firstLine, formatDuration, shortCommit } from "./text.js";
 
@@ -17,6 +18,8 @@ export interface StepSummaryOptions {
   cwd: string;
   /** The run's targets, to name each service by its file key (`service` or `service@host`). */
   targets?: readonly TargetRef[];
+  /** Masks secret values; applied before the Markdown escaping, which could otherwise split a value. */
+  redact?: Redactor;
 }
 
 /** Failed and rolled back first, then skipped, then the rest, each group in the run's order. */
@@ -25,7 +28,8 @@ function rank(state: ServiceSummary["state"]): number {
 }
 
 /** Pure: the Markdown appended for one run. */
-export function renderStepSummary(summary: RunSummary, options: StepSummaryOptions): string {
+export function renderStepSummary(run: RunSummary, options: StepSummaryOptions): string {
+  const summary = options.redact ? redactDeep(run, options.redact) : run;
   const logs = displayPath(options.cwd, options.logsDir);
   const rows = [...summary.services]
     .sort((a, b) => rank(a.state) - rank(b.state))

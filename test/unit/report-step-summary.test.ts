@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { createRedactor } from "../../src/report/redact.js";
 import { appendStepSummary, renderStepSummary } from "../../src/report/step-summary.js";
 import type { ServiceSummary } from "../../src/run/events.js";
 import { entry, summary, target, tempDir } from "./report-fixtures.js";
@@ -102,6 +103,18 @@ describe("renderStepSummary", () => {
       expect(rows(renderStepSummary(summary(services), options))).toEqual(expected);
     });
   }
+
+  it("masks secret values, even ones the escaping would change", () => {
+    const secret = "s3cr_t|*x*";
+    const leaky = entry("web", {
+      state: "failed",
+      reason: `reason ${secret}`,
+      error: { phase: "build", message: `RUN echo ${secret} failed` },
+    });
+    const markdown = renderStepSummary(summary([leaky]), { ...options, redact: createRedactor([secret]) });
+    expect(rows(markdown)[0]?.[3]).toBe("RUN echo \\[REDACTED\\] failed");
+    expect(markdown).not.toContain("s3cr");
+  });
 
   it("names a service on several hosts by its file key", () => {
     const services = [entry("web", { host: "a" }), entry("web", { host: "b", state: "failed" })];
