@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a base image for the tool's Dockerfile from this machine's own parts, since no image can be pulled here:
-# its node binary, npm, git and busybox (for /bin/sh), the shared libraries `ldd` lists for them, and a copy of
-# the npm cache with npm set offline, so that `npm ci` in the build reads the cache instead of the registry.
+# its node binary, npm and git with the shared libraries `ldd` lists for them, busybox (for /bin/sh, taken from
+# the busybox:latest image the e2e tests need anyway: it is static), and a copy of the npm cache with npm set
+# offline, so that `npm ci` in the build reads the cache instead of the registry.
 #
 #   test/e2e/support/node-git-image.sh IMAGE
 set -euo pipefail
@@ -46,8 +47,10 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/bin/npm"
 
 mkdir -p "$root/bin" "$root/tmp" "$root/root/.npm" "$root/etc"
 chmod 1777 "$root/tmp"
-cp /bin/busybox "$root/bin/busybox"
-for applet in $(/bin/busybox --list); do
+container=$(docker create busybox:latest)
+docker cp "$container:/bin/busybox" "$root/bin/busybox" >/dev/null
+docker rm "$container" >/dev/null
+for applet in $(docker run --rm busybox:latest busybox --list); do
   [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 [ -e "$root/usr/bin/env" ] || ln -s ../../bin/env "$root/usr/bin/env"
