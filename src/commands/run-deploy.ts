@@ -109,8 +109,8 @@ async function runLocked(
 }
 
 /**
- * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file and
- * the notification. None of it may change the run's result or exit code: failures are reported on stderr.
+ * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file, the CI
+ * job summary and the notification. None of it may change the run's result or exit code: failures are reported on stderr.
  */
 async function afterRun(
   request: DeployRequest,
