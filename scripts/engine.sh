@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start or stop the local Docker engine for this project.
 #
-#   scripts/engine.sh ensure   make `docker info` answer on the default socket; start dockerd when nothing answers
+#   scripts/engine.sh ensure   make `docker info` answer; start dockerd on the default socket only when no engine
+#                              answers, neither where the docker CLI looks (DOCKER_HOST, its context) nor there
 #   scripts/engine.sh stop     stop the engine, but only when `ensure` started it (never someone else's engine)
 #
 # `ensure` is quiet when an engine already answers. When it starts dockerd it records the pid in
@@ -9,10 +10,12 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/process.sh"
 
-SOCKET=/var/run/docker.sock
-PIDFILE=/var/run/docker.pid
-MARKER=/var/run/deploy-started-engine
-LOGFILE=/var/log/deploy-dockerd.log
+# The paths can be moved (ENGINE_SOCKET, ENGINE_RUN_DIR, ENGINE_LOG) so that a test of this script touches
+# nothing of the machine's own engine.
+SOCKET=${ENGINE_SOCKET:-/var/run/docker.sock}
+PIDFILE=${ENGINE_RUN_DIR:-/var/run}/docker.pid
+MARKER=${ENGINE_RUN_DIR:-/var/run}/deploy-started-engine
+LOGFILE=${ENGINE_LOG:-/var/log/deploy-dockerd.log}
 START_TIMEOUT=60
 STOP_TIMEOUT=30
 
@@ -24,6 +27,12 @@ die() {
 
 # `docker info` on the default socket, whatever DOCKER_HOST or the docker context says.
 engine_answers() { docker --host "unix://${SOCKET}" info >/dev/null 2>&1; }
+
+# Any engine the docker CLI reaches (DOCKER_HOST, its context), or the default socket: one is enough.
+any_engine_answers() {
+  command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && return 0
+  engine_answers
+}
 
 
 # True when $1 is the pid of a running dockerd.
@@ -82,7 +91,8 @@ wait_for_engine() {
 }
 
 ensure() {
-  if engine_answers; then
+  # A machine that already runs an engine (a system dockerd, rootless Docker, a remote DOCKER_HOST) gets no other.
+  if any_engine_answers; then
     return 0
   fi
   command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed; run scripts/setup.sh as root"
@@ -99,7 +109,10 @@ ensure() {
 
   clear_stale
   say "starting dockerd (log: ${LOGFILE})"
-  setsid dockerd --pidfile "$PIDFILE" >"$LOGFILE" 2>&1 </dev/null &
+  # --host only for a moved socket: a daemon.json that sets `hosts` refuses the flag as well.
+  local host=()
+  [ -z "${ENGINE_SOCKET:-}" ] || host=(--host "unix://${SOCKET}")
+  setsid dockerd --pidfile "$PIDFILE" "${host[@]}" >"$LOGFILE" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$MARKER"
   wait_for_engine "$pid"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Bring a fresh Debian 12 machine (run as root) to the point where `npm run deploy` and `npm test` work:
-#   1. apt packages: docker.io (engine + CLI), busybox-static (the base image's only binary), git, openssh-server + iproute2 + util-linux (the SSH tests' stand-in host)
+# Bring a machine (Debian 12, run as root when something must be installed) to the point where `npm run deploy`
+# works, doing only what it lacks:
+#   1. apt packages: git; docker.io (engine + CLI) only when no engine answers `docker info` (DOCKER_HOST, the
+#      docker context or /var/run/docker.sock) and none is installed; busybox-static (the base image's only
+#      binary) only when the engine lacks busybox:latest
 #   2. node_modules from package-lock.json (npm ci), when missing or older than the lock file
 #   3. dist/ (npm run build), when missing or older than src/, the build script or the lock file
-#   4. a running Docker engine (scripts/engine.sh ensure)
+#   4. a running Docker engine (scripts/engine.sh ensure): an engine that already answers is used, never a second
 #   5. the busybox:latest base image (scripts/base-image.sh), built locally: no registry is needed
+# What only the tests need (sshd, iproute2, nsenter) is scripts/setup-test.sh's, which scripts/test.sh runs.
 # Idempotent, and quiet when there is nothing to do. Progress goes to stderr, so stdout stays the product's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,16 +19,24 @@ die() {
   exit 1
 }
 
+# Any engine answering, where the docker CLI looks (DOCKER_HOST, its context) or on the default socket.
+engine_answers() {
+  command -v docker >/dev/null 2>&1 || return 1
+  docker info >/dev/null 2>&1 || docker --host unix:///var/run/docker.sock info >/dev/null 2>&1
+}
+
 # 1. System packages.
 missing=()
-command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+engine=0
+engine_answers && engine=1
+[ "$engine" -eq 1 ] || command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 # A dynamically linked busybox (package busybox) cannot run inside an image that holds nothing else.
-if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then missing+=(busybox-static); fi
+if [ "$engine" -eq 1 ] && docker image inspect busybox:latest >/dev/null 2>&1; then
+  : # the base image is there: no busybox needed
+elif [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+  missing+=(busybox-static)
+fi
 command -v git >/dev/null 2>&1 || missing+=(git)
-# The SSH e2e tests' stand-in remote host: sshd, network namespaces (ip), nsenter.
-[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
 if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}; run this script as root to install them"
   say "installing ${missing[*]} (apt-get)"

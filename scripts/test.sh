@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: provisioning (scripts/setup.sh), type-check, lint, then the unit and e2e suites (vitest).
+# Every test: provisioning (scripts/setup.sh, then the tests' own packages: scripts/setup-test.sh), type-check,
+# lint, then the unit and e2e suites (vitest).
 # `npm test` runs this; so does CI (.ci/run). Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 # When this run's set-up had to start the Docker engine, it is stopped again on exit, so CI leaves none behind.
 # The exit code is the first failing step's (all checks still run, so one CI log shows every problem).
@@ -26,6 +27,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 bash scripts/setup.sh
+bash scripts/setup-test.sh
 
 status=0
 step() {

@@ -1,6 +1,7 @@
 import yargs, { type Argv, type CommandModule } from "yargs";
 import { deployCommand } from "./commands/deploy.js";
 import { withEnvOptions } from "./commands/env-options.js";
+import { initCommand } from "./commands/init.js";
 import { logsCommand } from "./commands/logs.js";
 import { planCommand } from "./commands/plan.js";
 import { releasesCommand } from "./commands/releases.js";
@@ -10,6 +11,7 @@ import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
+import { packageVersion } from "./package-info.js";
 import { redactUrlCredentials } from "./report/redact.js";
 
 /**
@@ -18,6 +20,11 @@ import { redactUrlCredentials } from "./report/redact.js";
  * only when DEBUG is set.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  // Before yargs: the default command would otherwise ask for its <services> first.
+  if (wantsVersion(argv)) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT.ok;
+  }
   let exitCode: number = EXIT.ok;
   const setExit = (code: number) => {
     exitCode = code;
@@ -44,6 +51,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .command(withEnv(rollbackCommand(io, argv, setExit)))
     .command(withEnv(releasesCommand(io, setExit)))
     .command(withEnv(unlockCommand(io, setExit)))
+    .command(withEnv(initCommand(io, setExit)))
     .command(withEnv(deployCommand(io, argv, setExit)))
     // yargs' own `completion` command also runs the default (deploy) command: show the script from a command
     // of our own instead, and keep yargs' completion only for the shell's `--get-yargs-completions` calls.
@@ -54,7 +62,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .strict()
     .help()
     .alias("help", "h")
+    // Shown in --help; answered above.
     .version(false)
+    .option("version", { type: "boolean", describe: "Print the version and exit", global: false })
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -79,6 +89,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     say(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
     return EXIT.failed;
   }
+}
+
+/** `--version` anywhere before a `--`. */
+function wantsVersion(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--version");
 }
 
 function isYargsError(error: unknown): boolean {

@@ -13,6 +13,7 @@ import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.js";
 import { createRedactor, type Redactor, redactSummary, redactUrlCredentials } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
+import { appendStepSummary } from "../report/step-summary.js";
 import type { RunSummary, StatusRecord } from "../run/events.js";
 import { executePlan } from "../run/execute.js";
 import { revealAll } from "../secret.js";
@@ -109,15 +110,20 @@ async function runLocked(
   const exitCode = stop.signalled() ? EXIT.interrupted : allGood ? EXIT.ok : EXIT.failed;
   const summary = runSummary(plan, request, startedAt, results, exitCode);
   await reporter.finish(summary);
-  await afterRun(request, summary, redact);
+  await afterRun(request, plan, summary, redact);
   return exitCode;
 }
 
 /**
- * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file and
- * the notification. None of it may change the run's result or exit code: failures are reported on stderr.
+ * Housekeeping and the outside world, after the files are written: old run summaries, the metrics file, the CI
+ * job summary and the notification. None of it may change the run's result or exit code: failures are reported on stderr.
  */
-async function afterRun(request: DeployRequest, summary: RunSummary, redact: Redactor): Promise<void> {
+async function afterRun(
+  request: DeployRequest,
+  plan: DeployPlan,
+  summary: RunSummary,
+  redact: Redactor,
+): Promise<void> {
   const { io, manifest } = request;
   await bestEffort(io, redact, "pruning old run summaries", () =>
     pruneRunSummaries(request.logsDir, manifest.keepRuns),
@@ -126,6 +132,19 @@ async function afterRun(request: DeployRequest, summary: RunSummary, redact: Red
   if (metricsFile) {
     await bestEffort(io, redact, `writing metrics to ${metricsFile}`, () =>
       writeMetricsFile(metricsFile, summary, manifest.project),
+    );
+  }
+  // Set by GitHub Actions in every step: the job summary shown on the run's page.
+  const stepSummary = io.env.GITHUB_STEP_SUMMARY;
+  if (stepSummary) {
+    await bestEffort(io, redact, `appending the run summary to ${stepSummary}`, () =>
+      appendStepSummary(stepSummary, summary, {
+        project: manifest.project,
+        logsDir: request.logsDir,
+        cwd: io.cwd,
+        targets: plan.targets.map((target) => target.ref),
+        redact,
+      }),
     );
   }
   const notify = manifest.notify;

@@ -34,6 +34,7 @@ const COMMANDS = new Set([
   "rollback",
   "releases",
   "unlock",
+  "init",
   "completion",
 ]);
 

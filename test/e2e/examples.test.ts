@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { REPO_ROOT } from "./support/cli.js";
+import { CLI, REPO_ROOT } from "./support/cli.js";
 import { cleanupProject, freePort, httpGet } from "./support/docker.js";
 import { httpService, makeRepo } from "./support/git-fixture.js";
 import { e2eDefaults, projectName, Workspace, writeManifest } from "./support/manifest.js";
@@ -109,19 +109,35 @@ describe("the systemd example", () => {
 });
 
 describe("the GitHub Actions example", () => {
-  it("runs the tool on a self-hosted runner and its script prints the run summary as JSON", async () => {
+  it("runs a matrix job step as written (deploy on PATH, --lock-wait) and fills the job summary", async () => {
     const workflow = parse(await readFile(join(OPS, "github-actions-deploy.yml"), "utf8"));
     expect(workflow.on.push.branches).toEqual(["main"]);
     const job = workflow.jobs.deploy;
     expect(job["runs-on"]).toContain("self-hosted");
-    const step = job.steps.find((candidate: { run?: string }) => candidate.run?.includes("dist/cli.js"));
-    expect(step.run).toContain(" all ");
-    const result = run("bash", ["-ec", localise(step.run)], {
-      env: { ...env, ...step.env, DEPLOY_FILE: localise(step.env.DEPLOY_FILE), GITHUB_REF_NAME: "main" },
+    expect(job.strategy.matrix.service).toContain("web-frontend");
+    const step = job.steps.find((candidate: { run?: string }) => candidate.run?.startsWith("deploy "));
+    expect(step.run).toContain("--lock-wait");
+    // `deploy` as `npm install -g` puts it on PATH: here, a shim that runs this checkout's build.
+    const bin = await workspace.tempDir("deploy-e2e-bin-");
+    await writeFile(join(bin, "deploy"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const stepSummary = join(cwd, "step-summary.md");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: GitHub's expression, replaced as the runner would
+    const script = localise(step.run).replaceAll("${{ matrix.service }}", "web");
+    const result = run("bash", ["-ec", script], {
+      env: {
+        ...env,
+        PATH: `${bin}:${env.PATH}`,
+        DEPLOY_FILE: localise(step.env.DEPLOY_FILE),
+        GITHUB_REF_NAME: "main",
+        GITHUB_STEP_SUMMARY: stepSummary,
+      },
     });
     expect(result.status, result.stderr).toBe(0);
-    const summary = JSON.parse(await readFile(join(cwd, "deploy-summary.json"), "utf8"));
+    const summary = JSON.parse(await readFile(join(cwd, "deploy-summary-web.json"), "utf8"));
     expect(summary.exit_code).toBe(0);
     expect(summary.services.map((service: { service: string }) => service.service)).toEqual(["web"]);
+    expect(await readFile(stepSummary, "utf8")).toMatch(/^\| web \| (succeeded|unchanged) \|/m);
   });
 });
