@@ -14,7 +14,7 @@ async function ignore(work) {
 
 /**
  * Removes every container and image of one variant: containers with label `label=value` or named
- * `<namePrefix>…`, images with that label or named `<imagePrefix>/…`, and networks with the label.
+ * `<namePrefix>…`, images with that label or named `<imagePrefix>/…`, and networks and volumes with the label.
  */
 export async function removeAll({ label, value, namePrefix, imagePrefix }) {
   const byLabel = { label: [`${label}=${value}`] };
@@ -36,6 +36,9 @@ export async function removeAll({ label, value, namePrefix, imagePrefix }) {
   }
   const networks = await docker.listNetworks({ filters: byLabel });
   await Promise.all(networks.map((network) => ignore(docker.getNetwork(network.Id).remove())));
+  // The proxy's certificate and state volumes.
+  const { Volumes } = await docker.listVolumes({ filters: byLabel });
+  await Promise.all((Volumes ?? []).map((volume) => ignore(docker.getVolume(volume.Name).remove())));
 }
 
 /** Everything the tool made for `project` (it labels all it creates with io.deploy.project). */

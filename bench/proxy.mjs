@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+/**
+ * Zero-downtime cutover, measured: failed requests while a service is replaced (`deploy <svc> main
+ * --force-rebuild`), three clients each asking every 30 ms on a new connection with no retry, behind the proxy
+ * and without it, for a service that boots in 3 s and for one whose PID 1 ignores SIGTERM; the replace time of
+ * the SIGTERM-ignoring image with and without `init: true`; and the latency the proxy adds (p50/p99 of
+ * keep-alive requests through it against the same container asked directly). See bench/README.md.
+ *
+ *   node bench/proxy.mjs     (after scripts/setup.sh and scripts/proxy-image.sh)
+ */
+import { execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { CLI, ID, log, ROOT, RUNS_DIR } from "./lib/context.mjs";
+import { docker, removeToolProject } from "./lib/engine.mjs";
+import { commit, makeRepo } from "./lib/fixtures.mjs";
+
+const exec = promisify(execFile);
+const PORT = 28301;
+const project = `bench-proxy-${ID}`;
+
+/** Boots in 3 s (like a JVM or a big Node app), then serves; SIGTERM stops it at once. */
+const SLOW_BOOT = 'CMD ["sh", "-c", "trap \'exit 0\' TERM; sleep 3 & wait; httpd -f -p 8080 -h /www & wait"]';
+/** busybox httpd as PID 1: ignores SIGTERM, so a stop waits out the grace period. */
+const IGNORES_TERM = 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]';
+
+function files(cmd, stamp) {
+  return {
+    Dockerfile: `FROM busybox:latest\nCOPY www/ /www/\n${cmd}\n`,
+    "www/index.html": `${stamp}\n`,
+    "www/health": "ok\n",
+  };
+}
+
+function once(url, agent, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Three clients, every 30 ms, a new connection each time, no retries: every failed attempt counts. */
+function probe(url) {
+  const result = { ok: 0, failed: 0 };
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      const started = Date.now();
+      await once(url, false).then(
+        () => result.ok++,
+        () => result.failed++,
+      );
+      await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
+    }
+  };
+  const loops = [loop(), loop(), loop()];
+  return async () => {
+    running = false;
+    await Promise.all(loops);
+    return result;
+  };
+}
+
+async function deploy(dir, ...args) {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args, "--output", "quiet"], { cwd: dir, stdio: "inherit" });
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  if (code !== 0) throw new Error(`deploy ${args.join(" ")} exited ${code}`);
+  return Date.now() - started;
+}
+
+async function manifest(dir, service) {
+  await writeFile(join(dir, "services.yaml"), stringify({ version: 1, project, services: { web: service } }));
+}
+
+async function waitAnswer(url) {
+  for (let i = 0; i < 200; i++) {
+    if (
+      await once(url, false).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+/** Failed requests during a forced redeploy of `cmd`, behind the proxy or not. */
+async function outage(dir, repo, cmd, proxied) {
+  await removeToolProject(project);
+  await commit(repo, files(cmd, `${Date.now()}`));
+  await manifest(dir, {
+    repo,
+    ports: [`127.0.0.1:${PORT}:8080`],
+    ...(proxied ? { proxy: true } : {}),
+    health: { path: "/health", interval: "100ms", timeout: "30s" },
+  });
+  await deploy(dir, "web", "main");
+  const url = `http://127.0.0.1:${PORT}/`;
+  await waitAnswer(url);
+  const stop = probe(url);
+  await new Promise((r) => setTimeout(r, 500));
+  const ms = await deploy(dir, "web", "main", "--force-rebuild");
+  await new Promise((r) => setTimeout(r, 500));
+  return { ...(await stop()), deploy_ms: ms };
+}
+
+/** Replace time (a recreate after a configuration change, no build) of the SIGTERM-ignoring image. */
+async function stopTime(dir, repo, init) {
+  await removeToolProject(project);
+  await commit(repo, files(IGNORES_TERM, `${Date.now()}`));
+  const service = (mode) => ({
+    repo,
+    ports: [`127.0.0.1:${PORT}:8080`],
+    environment: { MODE: mode },
+    ...(init ? { init: true } : {}),
+    health: { path: "/health", interval: "100ms", timeout: "30s" },
+  });
+  await manifest(dir, service("a"));
+  await deploy(dir, "web", "main");
+  await manifest(dir, service("b"));
+  return deploy(dir, "web", "main");
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function latency(url, count = 3000) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 200; i++) await once(url, agent); // warm-up
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const started = process.hrtime.bigint();
+    await once(url, agent);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+async function main() {
+  await exec("bash", [join(ROOT, "scripts/proxy-image.sh")]);
+  const tmp = await mkdtemp(join(tmpdir(), "deploy-bench-proxy-"));
+  const dir = join(tmp, "project");
+  await mkdir(dir);
+  const repo = await makeRepo(join(tmp, "repo"), files(SLOW_BOOT, "0"));
+  const results = {};
+  try {
+    for (const [name, cmd] of [
+      ["boots in 3 s", SLOW_BOOT],
+      ["ignores SIGTERM", IGNORES_TERM],
+    ]) {
+      for (const proxied of [false, true]) {
+        log(`outage: ${name}, ${proxied ? "behind the proxy" : "own port"}`);
+        results[`${name}, ${proxied ? "proxy" : "no proxy"}`] = await outage(dir, repo, cmd, proxied);
+      }
+    }
+    log("stop time of the SIGTERM-ignoring image, without and with init");
+    results.replace_ms_without_init = await stopTime(dir, repo, false);
+    results.replace_ms_with_init = await stopTime(dir, repo, true);
+
+    log("latency: through the proxy against the container directly");
+    await removeToolProject(project);
+    await commit(repo, files(IGNORES_TERM, "latency"));
+    await manifest(dir, {
+      repo,
+      ports: [`127.0.0.1:${PORT}:8080`],
+      proxy: true,
+      health: { path: "/health" },
+    });
+    await deploy(dir, "web", "main");
+    const web = await docker.getContainer(`${project}-web`).inspect();
+    const address = web.NetworkSettings.Networks[`${project}-proxy`].IPAddress;
+    const direct = await latency(`http://${address}:8080/`);
+    const proxied = await latency(`http://127.0.0.1:${PORT}/`);
+    results.latency_ms = { direct, proxied, added_p50: proxied.p50 - direct.p50 };
+  } finally {
+    await removeToolProject(project);
+    await rm(tmp, { recursive: true, force: true });
+  }
+
+  console.log("\nfailed requests during a forced redeploy (3 clients, every 30 ms, no retries)");
+  for (const [key, value] of Object.entries(results)) {
+    if (value && typeof value === "object" && "failed" in value) {
+      console.log(
+        `  ${key.padEnd(28)} ${String(value.failed).padStart(4)} failed of ${value.ok + value.failed}  (deploy ${(value.deploy_ms / 1000).toFixed(1)} s)`,
+      );
+    }
+  }
+  console.log(
+    `\nreplace of the SIGTERM-ignoring image: ${(results.replace_ms_without_init / 1000).toFixed(1)} s without init, ${(results.replace_ms_with_init / 1000).toFixed(1)} s with init: true`,
+  );
+  const { direct, proxied, added_p50 } = results.latency_ms;
+  console.log(
+    `latency, keep-alive: direct p50 ${direct.p50.toFixed(3)} ms p99 ${direct.p99.toFixed(3)} ms; through the proxy p50 ${proxied.p50.toFixed(3)} ms p99 ${proxied.p99.toFixed(3)} ms; added at p50 ${added_p50.toFixed(3)} ms (target < 1 ms: ${added_p50 < 1 ? "met" : "NOT MET"})`,
+  );
+  await mkdir(RUNS_DIR, { recursive: true });
+  await writeFile(
+    join(RUNS_DIR, `proxy-${new Date().toISOString().replace(/[-:.]/g, "")}.json`),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+}
+
+main().catch((error) => {
+  console.error(`bench/proxy: ${error.stack ?? error}`);
+  process.exit(1);
+});
