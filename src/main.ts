@@ -12,7 +12,7 @@ import { validateCommand } from "./commands/validate.js";
 import { EXIT, LockedError, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 import { packageVersion } from "./package-info.js";
-import { redactUrlCredentials } from "./report/redact.js";
+import { redactUrl } from "./url-redact.js";
 
 /**
  * Runs the CLI on `argv` (without node and script) and resolves to the exit code. Errors are handled once,
@@ -75,7 +75,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     return exitCode;
   } catch (error) {
     // A message may quote a URL with its credentials (a repo, a git error): never print them.
-    const say = (text: string) => io.stderr.write(redactUrlCredentials(text));
+    const say = (text: string) => io.stderr.write(redactUrl(text));
     if (error instanceof UsageError || isYargsError(error)) {
       say(`deploy: ${(error as Error).message}\n`);
       if (!(error instanceof UsageError)) say("Run deploy --help for usage.\n");

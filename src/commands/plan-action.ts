@@ -7,8 +7,8 @@ import type { Io } from "../io.js";
 import { buildPlan, newRunId } from "../plan/plan.js";
 import { formatPreview, previewPlan } from "../plan/preview.js";
 import { selectServices } from "../plan/select.js";
-import { redactUrlCredentials } from "../report/redact.js";
 import { RunRepos } from "../run/run-repos.js";
+import { redactUrl } from "../url-redact.js";
 import { loadManifestOrThrow } from "./manifest-option.js";
 import type { PlanArgs } from "./plan.js";
 import { cacheDirOf } from "./run-options.js";
@@ -28,7 +28,7 @@ export async function printPlan(argv: PlanArgs, io: Io): Promise<number> {
     const previews = await previewPlan(plan, hosts, new RunRepos(new RepoCache(cacheDirOf(argv, io))));
     // A target that cannot be planned quotes git's error, which may hold a repo URL's credentials.
     io.stdout.write(
-      redactUrlCredentials(
+      redactUrl(
         argv.json
           ? `${JSON.stringify({ project: plan.project, targets: previews }, null, 2)}\n`
           : formatPreview(previews),

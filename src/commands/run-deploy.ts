@@ -11,12 +11,13 @@ import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../pla
 import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
 import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.js";
-import { createRedactor, type Redactor, redactSummary, redactUrlCredentials } from "../report/redact.js";
+import { createRedactor, type Redactor, redactSummary } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import { appendStepSummary } from "../report/step-summary.js";
 import type { RunSummary, StatusRecord } from "../run/events.js";
 import { executePlan } from "../run/execute.js";
 import { revealAll } from "../secret.js";
+import { redactUrl } from "../url-redact.js";
 
 export type OutputMode = "tree" | "plain" | "quiet" | "json";
 
@@ -56,7 +57,7 @@ export async function runDeploy(request: DeployRequest): Promise<number> {
       pool: hosts,
       waitMs: request.lockWaitMs,
       clock: systemClock,
-      warn: (message) => io.stderr.write(`deploy: warning: ${redactUrlCredentials(message)}\n`),
+      warn: (message) => io.stderr.write(`deploy: warning: ${redactUrl(message)}\n`),
       onLost: stop.lockLost,
     });
     try {

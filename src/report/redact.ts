@@ -6,10 +6,11 @@
  * a short value must not turn `succeeded` into `succ[REDACTED]eded`.
  */
 import type { RunSummary, StatusRecord } from "../run/events.js";
+import { REDACTED, redactUrl } from "../url-redact.js";
 
 export type Redactor = (text: string) => string;
 
-export const REDACTED = "[REDACTED]";
+export { REDACTED };
 
 /**
  * Values (and lines of values) shorter than this are not masked: one to three characters occur by chance in
@@ -40,30 +41,14 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * `scheme://userinfo@` in any text. The userinfo runs up to the last `@` before the host's end, so a password
- * with a raw `@` is hidden whole.
- */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]+)@/gi;
-/** ssh authenticates with keys: its user (`ssh://git@host`) is an account name, kept when it has no password. */
-const SSH_SCHEME = /^(?:ssh|git\+ssh|ssh\+git):\/\/$/i;
-
-/** Replaces the user info of every URL in `text` (`https://x-access-token:…@host/` → `https://[REDACTED]@host/`). */
-export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_USERINFO, (match, scheme: string, userinfo: string) => {
-    if (SSH_SCHEME.test(scheme) && !userinfo.includes(":")) return match;
-    return `${scheme}${REDACTED}@`;
-  });
-}
-
-/**
  * Masks every occurrence of the secret values (each line of a multi-line value, see maskedPieces) and the user
  * info of URLs. Longest pieces first, so a secret that contains another is replaced whole.
  */
 export function createRedactor(secretValues: readonly string[]): Redactor {
   const pieces = [...new Set(secretValues.flatMap(maskedPieces))].sort((a, b) => b.length - a.length);
-  if (pieces.length === 0) return redactUrlCredentials;
+  if (pieces.length === 0) return redactUrl;
   const pattern = new RegExp(pieces.map(escapeRegExp).join("|"), "g");
-  return (text) => redactUrlCredentials(text.replace(pattern, REDACTED));
+  return (text) => redactUrl(text.replace(pattern, REDACTED));
 }
 
 type ErrorField = { phase: string; message: string } | null;

@@ -74,9 +74,10 @@ async function expectV1Serving(output: string): Promise<void> {
   expect(container.Id, output).toBe(v1.id);
   expect(container.State.Running, output).toBe(true);
   expect(container.Config.Image).toBe(v1.image);
+  // The service's containers (release records carry no service label).
   const all = await docker.listContainers({
     all: true,
-    filters: { label: [`${LABEL.project}=${project}`] },
+    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.service}=${SERVICE}`] },
   });
   const names = all.flatMap((c) => c.Names.map((name) => name.replace(/^\//, "")));
   expect(names, output).toEqual([NAME]);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LABEL } from "../../src/labels.js";
 import { type CliResult, runCli } from "./support/cli.js";
 import { cleanupProject, freePort, httpGet, inspectContainer, projectContainers } from "./support/docker.js";
 import { expectExit } from "./support/expect.js";
@@ -99,8 +100,8 @@ describe("redeploys", () => {
     expect(replaced.State.Running).toBe(true);
     expect(replaced.Id.startsWith(status.container_id ?? "-")).toBe(true);
     expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toContain(`${project} vault`);
-    // The old container is gone: one container for the service.
-    const containers = await projectContainers(project);
+    // The old container is gone: one container for the service (release records carry no service label).
+    const containers = (await projectContainers(project)).filter((c) => c.Labels[LABEL.service]);
     expect(containers.map((c) => c.Id)).toEqual([replaced.Id]);
     expect(replaced.Config.Env).toContain(`ENV_SECRET=${SECRETS.env}`);
   });

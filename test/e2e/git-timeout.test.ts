@@ -76,7 +76,7 @@ describe("a git server that never answers", () => {
     const http = await logs.status("hung-http");
     expect(http).toMatchObject({ state: "failed", error: { phase: "git" } });
     expect(http.error?.message).toBe(
-      `fetching branch main of http://***@127.0.0.1:${server.port}/acme/web.git failed: no answer within 3s (git_timeout)`,
+      `fetching branch main of http://[REDACTED]@127.0.0.1:${server.port}/acme/web.git failed: no answer within 3s (git_timeout)`,
     );
     expect(result.output).toContain("no answer within 3s (git_timeout)");
   });

@@ -133,7 +133,7 @@ describe("hostile manifests and arguments", () => {
       const { code, output } = await run(args);
       expect(code, `deploy ${args.join(" ")}\n${output}`).toBe(exit);
       expect(output).not.toContain(TOKEN);
-      if (exit === 1) expect(output).toContain(`https://***@127.0.0.1:${port}/acme/api.git`);
+      if (exit === 1) expect(output).toContain(`https://[REDACTED]@127.0.0.1:${port}/acme/api.git`);
     }
     await rm(join(cwd, "services.yaml"));
   });

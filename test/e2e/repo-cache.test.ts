@@ -104,7 +104,9 @@ describe("the repository cache", () => {
       .fetch(`https://x-access-token:SECRET-TOKEN@127.0.0.1:${port}/acme/api.git`, "main")
       .catch((e: unknown) => e);
     expect((error as PhaseError).phase).toBe("git");
-    expect((error as PhaseError).message).toContain(`of https://***@127.0.0.1:${port}/acme/api.git failed`);
+    expect((error as PhaseError).message).toContain(
+      `of https://[REDACTED]@127.0.0.1:${port}/acme/api.git failed`,
+    );
     expect((error as PhaseError).message).not.toContain("SECRET-TOKEN");
   });
 

@@ -148,15 +148,16 @@ describe("informativeLines", () => {
 
 describe("redactUrl", () => {
   it.each([
-    ["https://x-access-token:SECRET@github.com/acme/api.git", "https://***@github.com/acme/api.git"],
-    ["https://TOKEN@github.com/acme/api.git", "https://***@github.com/acme/api.git"],
-    ["ssh://deploy@host:22/x.git", "ssh://***@host:22/x.git"],
-    ["https://u:p@ss@host/x", "https://***@host/x"],
+    ["https://x-access-token:SECRET@github.com/acme/api.git", "https://[REDACTED]@github.com/acme/api.git"],
+    ["https://TOKEN@github.com/acme/api.git", "https://[REDACTED]@github.com/acme/api.git"],
+    ["ssh://deploy@host:22/x.git", "ssh://deploy@host:22/x.git"],
+    ["ssh://deploy:pw@host:22/x.git", "ssh://[REDACTED]@host:22/x.git"],
+    ["https://u:p@ss@host/x", "https://[REDACTED]@host/x"],
     [
       "fatal: unable to access 'https://u:SECRET@host/x.git/': Could not resolve host: host",
-      "fatal: unable to access 'https://***@host/x.git/': Could not resolve host: host",
+      "fatal: unable to access 'https://[REDACTED]@host/x.git/': Could not resolve host: host",
     ],
-    ["two: http://a:b@one/ and HTTPS://c@two/", "two: http://***@one/ and HTTPS://***@two/"],
+    ["two: http://a:b@one/ and HTTPS://c@two/", "two: http://[REDACTED]@one/ and HTTPS://[REDACTED]@two/"],
     ["git@github.com:acme/api.git", "git@github.com:acme/api.git"],
     ["https://host/path@not-user-info", "https://host/path@not-user-info"],
     ["no url here", "no url here"],

@@ -6,11 +6,11 @@ import {
   maskedPieces,
   redactStatus,
   redactSummary,
-  redactUrlCredentials,
   tooShortToMask,
 } from "../../src/report/redact.js";
 import { cleanText, formatDuration, toLines } from "../../src/report/text.js";
 import { Secret } from "../../src/secret.js";
+import { redactUrl } from "../../src/url-redact.js";
 import { entry, status, summary, target } from "./report-fixtures.js";
 import { manifestFixture, serviceFixture } from "./support/service-fixture.js";
 
@@ -54,7 +54,7 @@ describe("createRedactor", () => {
   });
 });
 
-describe("redactUrlCredentials", () => {
+describe("redactUrl", () => {
   it.each([
     ["https://user:pass@git.example.com/r.git", "https://[REDACTED]@git.example.com/r.git"],
     ["https://ghp_token@github.com/o/r", "https://[REDACTED]@github.com/o/r"],
@@ -70,7 +70,7 @@ describe("redactUrlCredentials", () => {
     ],
     ["https://host/path?q=a@b", "https://host/path?q=a@b"],
   ])("%j", (text, expected) => {
-    expect(redactUrlCredentials(text)).toBe(expected);
+    expect(redactUrl(text)).toBe(expected);
   });
 });
 
