@@ -9,11 +9,12 @@
  *   node bench/proxy.mjs     (after scripts/setup.sh and scripts/proxy-image.sh)
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import Docker from "dockerode";
 import { stringify } from "yaml";
 import { CLI, ID, log, ROOT, RUNS_DIR } from "./lib/context.mjs";
 import { docker, removeToolProject } from "./lib/engine.mjs";
@@ -21,6 +22,8 @@ import { commit, makeRepo } from "./lib/fixtures.mjs";
 
 const exec = promisify(execFile);
 const PORT = 28301;
+const TEST_HOST = join(ROOT, "scripts", "test-host.sh");
+const HOST_NAME = "benchssh";
 const project = `bench-proxy-${ID}`;
 
 /** Boots in 3 s (like a JVM or a big Node app), then serves; SIGTERM stops it at once. */
@@ -48,25 +51,40 @@ function once(url, agent, timeoutMs = 2000) {
   });
 }
 
-/** Three clients, every 30 ms, a new connection each time, no retries: every failed attempt counts. */
-function probe(url) {
-  const result = { ok: 0, failed: 0 };
-  let running = true;
-  const loop = async () => {
-    while (running) {
-      const started = Date.now();
-      await once(url, false).then(
-        () => result.ok++,
-        () => result.failed++,
-      );
-      await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
-    }
-  };
-  const loops = [loop(), loop(), loop()];
+/**
+ * Three clients, every 30 ms, a new connection each time, no retries: every failed attempt counts. It runs as a
+ * child process, inside the SSH host's network namespace when `netns` is given (its ports exist only there).
+ */
+const PROBE = `
+const url = process.argv[1];
+const seen = { ok: 0, failed: 0 };
+let running = true;
+process.on("SIGTERM", () => { running = false; });
+const loop = async () => {
+  while (running) {
+    const started = Date.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000), keepalive: false });
+      await response.text();
+      if (response.ok) seen.ok++; else seen.failed++;
+    } catch { seen.failed++; }
+    await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
+  }
+};
+Promise.all([loop(), loop(), loop()]).then(() => process.stdout.write(JSON.stringify(seen)));`;
+
+function probe(url, netns) {
+  const argv = [process.execPath, "-e", PROBE, url];
+  const child = netns ? spawn("nsenter", [`--net=${netns}`, ...argv]) : spawn(argv[0], argv.slice(1));
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  const ended = new Promise((resolve) => child.on("exit", resolve));
   return async () => {
-    running = false;
-    await Promise.all(loops);
-    return result;
+    child.kill("SIGTERM");
+    await ended;
+    return JSON.parse(out);
   };
 }
 
@@ -78,38 +96,33 @@ async function deploy(dir, ...args) {
   return Date.now() - started;
 }
 
-async function manifest(dir, service) {
-  await writeFile(join(dir, "services.yaml"), stringify({ version: 1, project, services: { web: service } }));
+async function manifest(dir, service, hosts) {
+  await writeFile(
+    join(dir, "services.yaml"),
+    stringify({ version: 1, project, ...(hosts ? { hosts } : {}), services: { web: service } }),
+  );
 }
 
-async function waitAnswer(url) {
-  for (let i = 0; i < 200; i++) {
-    if (
-      await once(url, false).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never answered`);
-}
-
-/** Failed requests during a forced redeploy of `cmd`, behind the proxy or not. */
-async function outage(dir, repo, cmd, proxied) {
+/**
+ * Failed requests during a forced redeploy of `cmd`, behind the proxy or not; on the SSH test host `remote`
+ * when given (the deploy goes over SSH, the probe runs in its namespace).
+ */
+async function outage(dir, repo, cmd, proxied, remote) {
   await removeToolProject(project);
   await commit(repo, files(cmd, `${Date.now()}`));
-  await manifest(dir, {
-    repo,
-    ports: [`127.0.0.1:${PORT}:8080`],
-    ...(proxied ? { proxy: true } : {}),
-    health: { path: "/health", interval: "100ms", timeout: "30s" },
-  });
-  await deploy(dir, "web", "main");
-  const url = `http://127.0.0.1:${PORT}/`;
-  await waitAnswer(url);
-  const stop = probe(url);
+  await manifest(
+    dir,
+    {
+      repo,
+      ports: [`127.0.0.1:${PORT}:8080`],
+      ...(proxied ? { proxy: true } : {}),
+      ...(remote ? { host: "remote" } : {}),
+      health: { path: "/health", interval: "100ms", timeout: "30s" },
+    },
+    remote ? { remote: remote.entry } : undefined,
+  );
+  await deploy(dir, "web", "main"); // returns once the published port answers
+  const stop = probe(`http://127.0.0.1:${PORT}/`, remote?.netns);
   await new Promise((r) => setTimeout(r, 500));
   const ms = await deploy(dir, "web", "main", "--force-rebuild");
   await new Promise((r) => setTimeout(r, 500));
@@ -131,6 +144,24 @@ async function stopTime(dir, repo, init) {
   await deploy(dir, "web", "main");
   await manifest(dir, service("b"));
   return deploy(dir, "web", "main");
+}
+
+/** The stand-in SSH host of the tests, with the proxy image copied into its engine. */
+async function sshTestHost() {
+  await exec("bash", [TEST_HOST, "up", HOST_NAME]);
+  const host = JSON.parse(await readFile(`/tmp/deploy-test-host/${HOST_NAME}/host.json`, "utf8"));
+  const remoteDocker = new Docker({ socketPath: host.dockerSocket });
+  const loaded = await remoteDocker.loadImage(await docker.getImage("caddy:2").get());
+  await new Promise((resolve, reject) => loaded.on("end", resolve).on("error", reject).resume());
+  return {
+    netns: host.netns,
+    entry: {
+      ssh: `${host.user}@${host.address}:${host.sshPort}`,
+      identity_file: host.identityFile,
+      known_hosts: host.knownHostsFile,
+      docker_socket: host.dockerSocket,
+    },
+  };
 }
 
 function percentile(sorted, p) {
@@ -158,6 +189,7 @@ async function main() {
   await mkdir(dir);
   const repo = await makeRepo(join(tmp, "repo"), files(SLOW_BOOT, "0"));
   const results = {};
+  let hostUp = false;
   try {
     for (const [name, cmd] of [
       ["boots in 3 s", SLOW_BOOT],
@@ -167,6 +199,18 @@ async function main() {
         log(`outage: ${name}, ${proxied ? "behind the proxy" : "own port"}`);
         results[`${name}, ${proxied ? "proxy" : "no proxy"}`] = await outage(dir, repo, cmd, proxied);
       }
+    }
+    log(`outage on an SSH host (${TEST_HOST} up ${HOST_NAME})`);
+    hostUp = true;
+    const remote = await sshTestHost();
+    for (const proxied of [false, true]) {
+      results[`SSH host, boots in 3 s, ${proxied ? "proxy" : "no proxy"}`] = await outage(
+        dir,
+        repo,
+        SLOW_BOOT,
+        proxied,
+        remote,
+      );
     }
     log("stop time of the SIGTERM-ignoring image, without and with init");
     results.replace_ms_without_init = await stopTime(dir, repo, false);
@@ -189,6 +233,8 @@ async function main() {
     results.latency_ms = { direct, proxied, added_p50: proxied.p50 - direct.p50 };
   } finally {
     await removeToolProject(project);
+    if (hostUp)
+      await exec("bash", [TEST_HOST, "down", HOST_NAME]).catch((error) => log(`down: ${error.message}`));
     await rm(tmp, { recursive: true, force: true });
   }
 

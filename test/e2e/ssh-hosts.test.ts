@@ -1,10 +1,11 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABEL } from "../../src/labels.js";
-import { runCli } from "./support/cli.js";
-import { cleanupProject, findContainer, freePorts, httpGet } from "./support/docker.js";
+import { REPO_ROOT, runCli } from "./support/cli.js";
+import { cleanupProject, docker, findContainer, freePorts, httpGet } from "./support/docker.js";
 import { expectExit } from "./support/expect.js";
 import { httpService, inFolder, makeRepo, type Repo } from "./support/git-fixture.js";
 import { e2eDefaults, LogsDir, projectName, Workspace, writeManifest } from "./support/manifest.js";
@@ -24,6 +25,7 @@ import {
  * remote engine's published ports exist only inside the namespace, so a passing health gate proves the
  * probe went through the SSH connection.
  */
+const exec = promisify(execFile);
 const HOST_NAME = "e2essh";
 const project = projectName("e2essh");
 const workspace = new Workspace();
@@ -222,5 +224,65 @@ describe("SSH hosts", () => {
     expect((await logs.status("web-fallback")).state).toBe("succeeded");
     expect(await acceptedLogins(host.noForwardingSshdLog)).toBe(loginsBefore + 1);
     expect(await getInside(host, `http://127.0.0.1:${ports["web-fallback"]}/health`)).toBe("ok\n");
+  });
+});
+
+/** Three clients inside the host's namespace ask `url` every 30 ms (no retries) until stopped; what they saw. */
+const INSIDE_PROBE = `
+const url = process.argv[1];
+const seen = { ok: 0, failed: 0 };
+let running = true;
+process.on("SIGTERM", () => { running = false; });
+const loop = async () => {
+  while (running) {
+    const started = Date.now();
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await response.text();
+      if (response.ok) seen.ok++; else seen.failed++;
+    } catch { seen.failed++; }
+    await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
+  }
+};
+Promise.all([loop(), loop(), loop()]).then(() => process.stdout.write(JSON.stringify(seen)));`;
+
+describe("the proxy on an SSH host", () => {
+  it("replaces a service behind it with no failed request, Caddy switched over the run's SSH connection", async () => {
+    await exec("bash", [join(REPO_ROOT, "scripts/proxy-image.sh")]);
+    const loaded = await remoteDocker(host).loadImage(await docker.getImage("caddy:2").get());
+    await new Promise((resolve, reject) => {
+      loaded.on("end", resolve).on("error", reject).resume();
+    });
+    const [port] = await freePorts(1);
+    const { cwd } = await manifestDir(
+      { remote: sshHostEntry(host) },
+      {
+        "web-remote": {
+          ...service("web-remote", { host: "remote" }),
+          ports: [`127.0.0.1:${port}:8080`],
+          proxy: true,
+        },
+      },
+    );
+    expectExit(await runCli(["web-remote"], { cwd, env }), 0);
+    const url = `http://127.0.0.1:${port}/`;
+    expect(await getInside(host, url)).toContain(`${project} web-remote`);
+
+    const probe = spawn("nsenter", [`--net=${host.netns}`, process.execPath, "-e", INSIDE_PROBE, url]);
+    let out = "";
+    probe.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    const ended = new Promise((resolve) => probe.on("exit", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const result = await runCli(["web-remote", "--force-rebuild"], { cwd, env });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    probe.kill("SIGTERM");
+    await ended;
+    expectExit(result, 0);
+    const seen = JSON.parse(out) as { ok: number; failed: number };
+    expect(seen.failed, result.output).toBe(0);
+    expect(seen.ok).toBeGreaterThan(20);
+    expect(result.output).toMatch(/proxy .*-proxy reloaded: web-remote now served by/);
   });
 });
