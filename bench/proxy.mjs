@@ -52,22 +52,29 @@ function once(url, agent, timeoutMs = 2000) {
 }
 
 /**
- * Three clients, every 30 ms, a new connection each time, no retries: every failed attempt counts. It runs as a
+ * Three clients, every 30 ms, a new connection each time (no keep-alive), no retries: every failed attempt counts. It runs as a
  * child process, inside the SSH host's network namespace when `netns` is given (its ports exist only there).
  */
 const PROBE = `
+const { request } = require("node:http");
 const url = process.argv[1];
-const seen = { ok: 0, failed: 0 };
+const seen = { ok: 0, failed: 0, errors: [] };
 let running = true;
 process.on("SIGTERM", () => { running = false; });
+const once = () => new Promise((resolve, reject) => {
+  const req = request(url, { agent: false, timeout: 2000 }, (res) => {
+    res.resume();
+    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error("HTTP " + res.statusCode))));
+  });
+  req.on("timeout", () => req.destroy(new Error("timeout")));
+  req.on("error", reject);
+  req.end();
+});
 const loop = async () => {
   while (running) {
     const started = Date.now();
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000), keepalive: false });
-      await response.text();
-      if (response.ok) seen.ok++; else seen.failed++;
-    } catch { seen.failed++; }
+    try { await once(); seen.ok++; }
+    catch (error) { seen.failed++; if (seen.errors.length < 3) seen.errors.push(error.message); }
     await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
   }
 };
@@ -242,7 +249,7 @@ async function main() {
   for (const [key, value] of Object.entries(results)) {
     if (value && typeof value === "object" && "failed" in value) {
       console.log(
-        `  ${key.padEnd(28)} ${String(value.failed).padStart(4)} failed of ${value.ok + value.failed}  (deploy ${(value.deploy_ms / 1000).toFixed(1)} s)`,
+        `  ${key.padEnd(34)} ${String(value.failed).padStart(4)} failed of ${value.ok + value.failed}  (deploy ${(value.deploy_ms / 1000).toFixed(1)} s)${value.errors.length > 0 ? `  first: ${value.errors.join("; ")}` : ""}`,
       );
     }
   }
