@@ -16,6 +16,7 @@ export const DEFAULTS = {
   host: "local",
   restart: "unless-stopped",
   kind: "service",
+  pullPolicy: "missing",
   hostKeyPolicy: "strict",
   expectStatus: 200,
   interval: "1s",

@@ -10,23 +10,86 @@ export { DEFAULTS };
  * description (and its default, see fields.ts), and the JSON Schema is generated from it (json-schema.ts).
  */
 
-/** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
+const context = z.string().min(1).meta({
+  description: "Build context: a folder inside the repository (monorepos).",
+  default: DEFAULTS.context,
+});
+const dockerfile = z
+  .string()
+  .min(1)
+  .meta({ description: "Dockerfile, relative to `context`.", default: DEFAULTS.dockerfile });
+const target = z.string().min(1).describe("Build stage to stop at (`docker build --target`).");
+const buildArgs = z
+  .record(z.string(), scalarText)
+  .describe(
+    "Build arguments; values are secret (never printed or logged). Merged key by key with `defaults`.",
+  );
+
+/** Compose's `build:` map: the build keys under Compose's names. */
+const BuildMapSchema = z
+  .strictObject({
+    context,
+    dockerfile,
+    target,
+    args: z
+      .union([
+        buildArgs,
+        z
+          .array(z.string().regex(/=/, { error: 'expected "KEY=value"' }))
+          .transform((entries) =>
+            Object.fromEntries(entries.map((entry) => splitEnvEntry(entry) as [string, string])),
+          ),
+      ])
+      .describe('Build arguments, a map or a list of "KEY=value" (Compose\'s name for `build_args`).'),
+  })
+  .partial();
+
+/** Compose's `build:`: a context folder, or the map. */
+const BuildSchema = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .transform((folder): z.output<typeof BuildMapSchema> => ({ context: folder })),
+    BuildMapSchema,
+  ])
+  .describe(
+    "Compose's spelling of the build keys: a context folder, or `{context, dockerfile, target, args}`. " +
+      "Not together with context, dockerfile, target or build_args.",
+  );
+
+/** An env_file entry in Compose's long form: a file that may be missing when `required: false`. */
+const EnvFileEntrySchema = z
+  .strictObject({
+    path: z.string().min(1).describe("KEY=VALUE file inside the manifest's folder."),
+    required: z.boolean().meta({ description: "false: a missing file is skipped.", default: true }),
+  })
+  .partial({ required: true });
+
+/** Docker's image references: [registry[:port]/]name[/name…][:tag][@sha256:digest]. */
+const IMAGE_REFERENCE =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const DEPENDENCY_CONDITIONS = [
+  "service_healthy",
+  "service_started",
+  "service_completed_successfully",
+] as const;
+
+/** Every service key but `repo`, `image` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
   branch: z.string().min(1).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
-  context: z.string().min(1).meta({
-    description: "Build context: a folder inside the repository (monorepos).",
-    default: DEFAULTS.context,
+  context,
+  dockerfile,
+  target,
+  build_args: buildArgs,
+  build: BuildSchema,
+  pull_policy: z.enum(["missing", "always"]).meta({
+    description:
+      "For `image` services: `missing` pulls only when the host lacks the image (a local one is used as is, " +
+      "so an offline host works); `always` pulls at every deploy.",
+    default: DEFAULTS.pullPolicy,
   }),
-  dockerfile: z
-    .string()
-    .min(1)
-    .meta({ description: "Dockerfile, relative to `context`.", default: DEFAULTS.dockerfile }),
-  target: z.string().min(1).describe("Build stage to stop at (`docker build --target`)."),
-  build_args: z
-    .record(z.string(), scalarText)
-    .describe(
-      "Build arguments; values are secret (never printed or logged). Merged key by key with `defaults`.",
-    ),
   host: z.string().min(1).meta({
     description: "Name of the host (under `hosts`) to run on. Not with `hosts`.",
     default: DEFAULTS.host,
@@ -50,10 +113,10 @@ const sharedServiceShape = {
         "environment. Values are secret. Overrides `env_file`; merged key by key with `defaults`.",
     ),
   env_file: z
-    .string()
-    .min(1)
+    .union([z.string().min(1), z.array(z.union([z.string().min(1), EnvFileEntrySchema])).min(1)])
     .describe(
-      "KEY=VALUE file inside the manifest's folder, read when the manifest is loaded. Values are secret.",
+      "KEY=VALUE file(s) inside the manifest's folder, read when the manifest is loaded; in a list, later " +
+        "files override earlier ones. Values are secret.",
     ),
   volumes: z
     .array(z.string().min(1))
@@ -112,26 +175,68 @@ const notBothHosts = [
   },
 ] satisfies [unknown, { path: PropertyKey[] } & Record<string, unknown>];
 
+/** A service is built from `repo` or pulled as `image`: exactly one. Checked like notBothHosts, always. */
+const oneSource = [
+  (value: { repo?: unknown; image?: unknown }) => (value.repo === undefined) !== (value.image === undefined),
+  {
+    path: ["repo"],
+    error: (issue: { input?: unknown }) =>
+      (issue.input as { repo?: unknown } | undefined)?.repo === undefined
+        ? "is required: give repo (a git repository to build) or image (an image to pull)"
+        : "give either repo (built) or image (pulled), not both",
+    when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null,
+  },
+] satisfies [unknown, { path: PropertyKey[] } & Record<string, unknown>];
+
 const optionalShared = z.strictObject(sharedServiceShape).partial().shape;
+
+const DependencySchema = z.strictObject({
+  condition: z
+    .enum(DEPENDENCY_CONDITIONS)
+    .describe(
+      "`service_healthy`: after its gate passed (a job: after it exited 0); `service_started`: once its " +
+        "container started; `service_completed_successfully`: a job that exited 0.",
+    ),
+});
 
 export const ServiceSchema = z
   .strictObject({
-    repo: z.string().min(1).describe("Any git URL, or a local path relative to the manifest's folder."),
+    repo: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Any git URL, or a local path relative to the manifest's folder. Not with `image`."),
+    image: z
+      .string()
+      .regex(IMAGE_REFERENCE, {
+        error:
+          'expected an image reference such as "postgres:16", "ghcr.io/acme/api:1.2" or "redis@sha256:…"',
+      })
+      .optional()
+      .describe("An image to pull and run instead of building one (databases, caches). Not with `repo`."),
     ...optionalShared,
     depends_on: z
-      .array(z.string().min(1))
+      .union([z.array(z.string().min(1)), z.record(z.string(), DependencySchema)])
       .optional()
-      .describe("Services that must be healthy (jobs: done) before this starts."),
+      .describe(
+        "Services that must be healthy (jobs: done) before this starts: a list, or Compose's map of " +
+          "`name: {condition: service_healthy | service_started | service_completed_successfully}`.",
+      ),
   })
   .refine(...notBothHosts)
-  .meta({ id: "Service", description: "One service: where its code is, how to build it, how to run it." });
+  .refine(...oneSource)
+  .meta({
+    id: "Service",
+    description: "One service: where its code is (or its image), how to build it, how to run it.",
+    oneOf: [{ required: ["repo"] }, { required: ["image"] }],
+  });
 
 export const DefaultsSchema = z
   .strictObject(optionalShared)
   .refine(...notBothHosts)
   .meta({
     id: "Defaults",
-    description: "Merged under every service: any service key except repo and depends_on.",
+    description: "Merged under every service: any service key except repo, image and depends_on.",
   });
 
 export const HostSchema = z
@@ -246,6 +351,8 @@ export const OutlineSchema = z.strictObject({
 });
 
 export type WrittenService = z.output<typeof ServiceSchema>;
+export type WrittenBuild = z.output<typeof BuildSchema>;
+export type DependencyCondition = (typeof DEPENDENCY_CONDITIONS)[number];
 export type WrittenDefaults = z.output<typeof DefaultsSchema>;
 export type WrittenHealth = z.output<typeof HealthSchema>;
 export type WrittenHost = z.output<typeof HostSchema>;
@@ -253,7 +360,8 @@ export type WrittenHost = z.output<typeof HostSchema>;
 /** Keys each kind of object accepts, for "did you mean" hints on unknown keys. */
 export const KNOWN_KEYS = {
   top: Object.keys(ManifestSchema.shape),
-  service: ["repo", ...Object.keys(sharedServiceShape), "depends_on"],
+  service: ["repo", "image", ...Object.keys(sharedServiceShape), "depends_on"],
+  build: ["context", "dockerfile", "target", "args"],
   host: ["ssh", "identity_file", "known_hosts", "host_key_policy", "docker_socket", "max_builds", "builder"],
   health: Object.keys(HealthObjectSchema.shape),
 };
