@@ -20,6 +20,8 @@ export interface ReplaceContext {
   /** Keep a failed new container (and leave the old one stopped) for inspection. */
   noRollback: boolean;
   signal?: AbortSignal;
+  /** Called once the new container has started (before its gate): dependents with `service_started` go. */
+  onStarted?: () => void;
 }
 
 /** The new container of a replace, created and attached to its networks but not started; or why it is not. */
@@ -74,7 +76,7 @@ export async function replaceContainer(
     return tracker.fail("failed", "deploy", created.message, {
       container_id: previous?.id ?? null,
       live_image: previous?.image ?? null,
-      live_commit: previous?.labels[LABEL.commit] ?? null,
+      live_commit: previous?.labels[LABEL.commit] || null,
     });
   }
   const newId = created.id;
@@ -89,6 +91,7 @@ export async function replaceContainer(
     }
     await engine.start(newId);
     tracker.log("deploy", `started container ${newId.slice(0, 12)} from ${inputs.image}`);
+    ctx.onStarted?.();
   } catch (error) {
     const message = `could not start the new container: ${errorMessage(error)}`;
     return rollBack(ctx, { newId, previous, name, phase: "deploy", message, outageStart });
@@ -125,7 +128,7 @@ export async function replaceContainer(
   return tracker.finish("succeeded", {
     container_id: newId,
     live_image: inputs.image,
-    live_commit: inputs.commit,
+    live_commit: inputs.commit || null,
     downtime_ms: previous ? outageMs : null,
     reason: previous ? `replaced ${previous.image}; not serving for ${outageMs} ms` : "first deploy",
   });
@@ -195,7 +198,7 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
   return tracker.fail("rolled_back", phase, `${message}${note}`, {
     container_id: previous.id,
     live_image: previous.image,
-    live_commit: previous.labels[LABEL.commit] ?? null,
+    live_commit: previous.labels[LABEL.commit] || null,
     downtime_ms: downtime,
   });
 }
