@@ -25,6 +25,8 @@ export interface ContainerState {
 /** A container as the engine's list shows it: enough to know a running one, not why another one stopped. */
 export interface ListedContainer {
   image: string;
+  /** The id of the image it runs. */
+  imageId: string;
   labels: Record<string, string>;
   /** The list's `running` state: not restarting, paused or exited. */
   running: boolean;
@@ -136,6 +138,7 @@ export class Engine {
       for (const name of container.Names) {
         byName.set(name.replace(/^\//, ""), {
           image: container.Image,
+          imageId: container.ImageID,
           labels: container.Labels ?? {},
           running: container.State === "running",
         });
