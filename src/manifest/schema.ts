@@ -5,7 +5,7 @@ import {
   BuildSchema,
   buildArgs,
   context,
-  DEPENDENCY_CONDITIONS,
+  type DEPENDENCY_CONDITIONS,
   DependencySchema,
   dockerfile,
   EnvFileEntrySchema,
