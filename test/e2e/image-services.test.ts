@@ -39,10 +39,15 @@ async function deploy(...args: string[]): Promise<CliResult> {
   return runCli(args, { cwd, env });
 }
 
-async function manifest(web: Record<string, unknown> = {}, offline: Record<string, unknown> = {}) {
+async function manifest(
+  web: Record<string, unknown> = {},
+  offline: Record<string, unknown> = {},
+  keepImages = 3,
+) {
   await writeManifest(cwd, {
     version: 1,
     project,
+    keep_images: keepImages,
     defaults: e2eDefaults({ health: { path: "/health", interval: "250ms", timeout: "10s" } }),
     services: {
       web: { image: images.v1, ports: [`127.0.0.1:${ports.web}:8080`], ...web },
@@ -167,6 +172,17 @@ describe("an image service from a local image", () => {
     expect(await logs.status("web")).toMatchObject({ state: "succeeded", image_id: ids.v1 });
     // The registry tag was never moved: it still names what it named.
     expect((await docker.getImage(images.v2).inspect()).Id).toBe(ids.v2);
+  });
+
+  it("retention removes only the tool's tag of an old image, never the registry's", async () => {
+    await manifest({ image: images.v2, environment: { GREETING: "hello" } }, {}, 1);
+    expectExit(await deploy("web"), 0);
+    const tags = async (id: string) => (await docker.getImage(id).inspect()).RepoTags;
+    expect(await tags(ids.v1)).not.toContain(`${project}/web:${ids.v1.slice(7, 19)}`);
+    expect(await tags(ids.v1)).toContain(images.v1);
+    expect(await tags(ids.v2)).toEqual(
+      expect.arrayContaining([images.v2, `${project}/web:${ids.v2.slice(7, 19)}`]),
+    );
   });
 });
 
