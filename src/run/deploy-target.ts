@@ -116,7 +116,8 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         force: plan.options.forceRebuild,
         kind: service.kind,
         ...(source.imageId ? { imageId: source.imageId } : {}),
-        ...(service.image ? { reference: service.image.reference } : {}),
+        // What the image was asked as: the manifest's reference, or a rolled-back release's.
+        ...(service.image ? { reference: source.ref ?? service.image.reference } : {}),
       },
     );
     tracker.log("deploy", `${decision.action}: ${decision.reason}`);
