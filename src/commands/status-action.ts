@@ -103,7 +103,7 @@ async function statusOf(
     Object.assign(row, {
       running: container.running,
       image: container.image,
-      commit: container.labels[LABEL.commit] ?? null,
+      commit: container.labels[LABEL.commit] || null,
       up_since: container.running ? container.startedAt : null,
     });
     if (!container.running) return { ...row, health: `not running (exit code ${container.exitCode})` };

@@ -5,6 +5,7 @@ import { pack } from "tar-fs";
 import { LABEL } from "../labels.js";
 import type { ServiceImage } from "../release.js";
 import { type BuildOutcome, readBuildOutput } from "./build-output.js";
+import { type PullOutcome, readPullOutput } from "./pull-output.js";
 
 export interface ContainerState {
   id: string;
@@ -30,6 +31,8 @@ export interface ListedContainer {
   id?: string;
   name?: string;
   image: string;
+  /** The id of the image it runs. */
+  imageId: string;
   labels: Record<string, string>;
   /** The list's `running` state: not restarting, paused or exited. */
   running: boolean;
@@ -79,6 +82,44 @@ export class Engine {
     return readBuildOutput(stream, onLine);
   }
 
+  /**
+   * POST /images/create: pulls `reference` from its registry, its output lines to `onLine`. Not through
+   * dockerode's pull, whose stream helper never rejects on an error line; the engine's refusal (an unknown
+   * registry, a network error) comes back as an outcome like a failed stream does.
+   */
+  async pull(reference: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<PullOutcome> {
+    const { repository, tag } = splitReference(reference);
+    let stream: Readable;
+    try {
+      stream = await new Promise<Readable>((resolve, reject) => {
+        this.docker.modem.dial(
+          {
+            path: "/images/create?",
+            method: "POST",
+            options: { fromImage: repository, tag },
+            abortSignal: signal,
+            isStream: true,
+            statusCodes: { 200: true, 404: "no such image", 500: "server error" },
+          },
+          (error, response) => (error ? reject(error) : resolve(response as Readable)),
+        );
+      });
+    } catch (error) {
+      return { ok: false, message: engineMessage(error) };
+    }
+    return readPullOutput(stream, onLine);
+  }
+
+  /** Images tagged in one repository (`<project>/<service>`), with only that repository's tags. */
+  async repositoryImages(repository: string): Promise<ServiceImage[]> {
+    const images = await this.docker.listImages({ filters: { reference: [repository] } });
+    return images.map((image) => ({
+      id: image.Id,
+      tags: (image.RepoTags ?? []).filter((tag) => tag.startsWith(`${repository}:`)),
+      created: image.Created,
+    }));
+  }
+
   async imageLabels(reference: string): Promise<Record<string, string> | null> {
     try {
       const info = await this.docker.getImage(reference).inspect();
@@ -103,6 +144,7 @@ export class Engine {
       for (const name of container.Names) {
         byName.set(name.replace(/^\//, ""), {
           image: container.Image,
+          imageId: container.ImageID,
           labels: container.Labels ?? {},
           running: container.State === "running",
         });
@@ -236,6 +278,7 @@ export class Engine {
       id: container.Id,
       name: (container.Names[0] ?? "").replace(/^\//, ""),
       image: container.Image,
+      imageId: container.ImageID,
       labels: container.Labels ?? {},
       running: container.State === "running",
     }));
@@ -304,6 +347,23 @@ export class Engine {
       409,
     );
   }
+}
+
+/** `name[:tag]` or `name@digest` as the pull endpoint takes it (a port's colon is no tag's). */
+export function splitReference(reference: string): { repository: string; tag: string } {
+  const at = reference.indexOf("@");
+  if (at >= 0) return { repository: reference.slice(0, at), tag: reference.slice(at + 1) };
+  const colon = reference.lastIndexOf(":");
+  if (colon > reference.lastIndexOf("/")) {
+    return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  }
+  return { repository: reference, tag: "latest" };
+}
+
+/** The engine's own words for a refused request, without docker-modem's "(HTTP code 500) server error - ". */
+function engineMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\(HTTP code \d+\)[^-]*- /, "").trim();
 }
 
 /** Docker multiplexes stdout/stderr of non-TTY containers into 8-byte-header frames. */

@@ -17,6 +17,7 @@ export const DEFAULTS = {
   host: "local",
   restart: "unless-stopped",
   kind: "service",
+  pullPolicy: "missing",
   hostKeyPolicy: "strict",
   proxyImage: "caddy:2",
   expectStatus: 200,

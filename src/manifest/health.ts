@@ -34,15 +34,25 @@ export function mergeHealth(
 
 const DOCKER_KEYS = new Set(["docker", "interval", "timeout"]);
 
+const PROBE_KEYS = ["url", "path", "docker", "running"] as const;
+
 /** The resolved gate, or the problem that prevents one (the caller knows the path). */
 export function resolveHealth(
   health: WrittenHealth | undefined,
   ports: readonly PortMapping[],
+  kind: "service" | "job" = "service",
 ): HealthSpec | string {
   if (health === undefined || health === false) return { kind: "none" };
   const interval = health.interval ?? durationMs(DEFAULTS.interval);
   const timeout = health.timeout ?? durationMs(DEFAULTS.timeout);
   const keys = Object.keys(health);
+  // A job without a probe is gated by its exit code alone: exit 0 within the timeout (SPEC's `{ timeout }`).
+  if (kind === "job" && PROBE_KEYS.every((key) => health[key] === undefined)) {
+    const extra = keys.filter((key) => key !== "timeout");
+    if (extra.length > 0)
+      return `a job is gated by its exit code: only timeout applies, not ${extra.join(", ")}`;
+    return { kind: "none", timeoutMs: timeout };
+  }
   switch (gateOf(health)) {
     case "docker": {
       const extra = keys.filter((key) => !DOCKER_KEYS.has(key));

@@ -1,4 +1,5 @@
 import type { core, z } from "zod";
+import { composeKeyMessage } from "./compose-keys.js";
 import type { Path, ProblemList } from "./problems.js";
 import { KNOWN_KEYS } from "./schema.js";
 
@@ -121,11 +122,18 @@ function kindOf(input: unknown): string {
   return `a ${typeof input}`;
 }
 
-/** "unknown key "helth" (did you mean "health"?)"; repo and depends_on under defaults get their reason. */
+/** "unknown key "helth" (did you mean "health"?)"; repo, image and depends_on under defaults, and Docker
+ * Compose's keys, get their reason. */
 function unknownKeyMessage(objectPath: Path, key: string): string {
-  if (objectPath.length === 1 && objectPath[0] === "defaults" && (key === "repo" || key === "depends_on")) {
+  const perService = ["repo", "image", "depends_on"];
+  if (objectPath.length === 1 && objectPath[0] === "defaults" && perService.includes(key)) {
     return `${key} cannot be a default: give it on each service`;
   }
+  const compose = composeKeyMessage(
+    objectPath[0] === "defaults" ? ["services", "*", ...objectPath.slice(1)] : objectPath,
+    key,
+  );
+  if (compose) return compose;
   const known = knownKeysAt(objectPath);
   const guess = known && closest(key, known);
   return `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
@@ -137,6 +145,7 @@ function knownKeysAt(path: Path): readonly string[] | undefined {
   if (path.at(-1) === "health") return KNOWN_KEYS.health;
   if (first === "defaults" && path.length === 1) return KNOWN_KEYS.service;
   if (first === "services" && path.length === 2) return KNOWN_KEYS.service;
+  if (path.at(-1) === "build") return KNOWN_KEYS.build;
   if (first === "hosts" && path.length === 2) return KNOWN_KEYS.host;
   return undefined;
 }

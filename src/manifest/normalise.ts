@@ -1,9 +1,22 @@
 import { Secret } from "../secret.js";
+import {
+  BUILD_ALIASES,
+  dependencyEntries,
+  type EnvFileEntry,
+  envFileEntries,
+  flattenBuild,
+} from "./compose-forms.js";
 import { parseEnvFile } from "./envfile.js";
 import { mergeHealth, resolveHealth } from "./health.js";
 import { fromManifestDir, isGitUrl, isInside, normaliseRelative, resolveVolume } from "./paths.js";
-import type { Path, ProblemList } from "./problems.js";
-import { DEFAULTS, type WrittenDefaults, type WrittenHost, type WrittenService } from "./schema.js";
+import type { Path, PathSegment, ProblemList } from "./problems.js";
+import {
+  DEFAULTS,
+  type WrittenDefaults,
+  type WrittenHealth,
+  type WrittenHost,
+  type WrittenService,
+} from "./schema.js";
 import type { HostSpec, ProxySpec, ServiceSpec } from "./types.js";
 import { durationMs } from "./values.js";
 
@@ -28,16 +41,29 @@ export interface ServiceSource {
   invalid: ReadonlySet<string>;
 }
 
-/** Path of a service key: the service's own, or `defaults.<key>` when the value was inherited. */
+/**
+ * Path of a service key: the service's own, or `defaults.<key>` when the value was inherited; a build key
+ * written under Compose's `build:` has its path there (`build.args` for build_args).
+ */
 export function keyPath(source: ServiceSource, key: keyof WrittenService, ...rest: Path): Path {
-  const inherited =
-    source.own[key] === undefined && source.defaults[key as keyof WrittenDefaults] !== undefined;
-  return inherited ? ["defaults", key, ...rest] : ["services", source.name, key, ...rest];
+  const at = (owner: Path, written: WrittenDefaults): Path | undefined => {
+    if (written[key as keyof WrittenDefaults] !== undefined) return [...owner, key, ...rest];
+    const alias = BUILD_ALIASES[key as keyof typeof BUILD_ALIASES];
+    const build = written.build as Record<string, unknown> | undefined;
+    return alias && build?.[alias] !== undefined ? [...owner, "build", alias, ...rest] : undefined;
+  };
+  return (
+    at(["services", source.name], source.own) ??
+    at(["defaults"], source.defaults) ?? ["services", source.name, key, ...rest]
+  );
 }
 
 /** Defaults under the service: maps (environment, labels, build_args) and health merge key by key, the rest
- * is replaced; a service's own `host` or `hosts` replaces both of the defaults'. */
-export function mergeService({ own, defaults }: ServiceSource): WrittenService {
+ * is replaced; a service's own `host` or `hosts` replaces both of the defaults'. A job takes only the
+ * defaults' health timeout: its gate is its exit code, a probe meant for services is not its own. */
+export function mergeService(source: ServiceSource): WrittenService {
+  const own = flattenBuild(source.own);
+  const defaults = flattenBuild(source.defaults);
   const base: WrittenDefaults = { ...defaults };
   if (own.host !== undefined || own.hosts !== undefined) {
     delete base.host;
@@ -49,10 +75,16 @@ export function mergeService({ own, defaults }: ServiceSource): WrittenService {
   if (defaults.labels && own.labels) merged.labels = { ...defaults.labels, ...own.labels };
   if (defaults.build_args && own.build_args)
     merged.build_args = { ...defaults.build_args, ...own.build_args };
-  const health = mergeHealth(defaults.health, own.health);
+  const isJob = (own.kind ?? defaults.kind) === "job";
+  const health = mergeHealth(isJob ? jobPart(defaults.health) : defaults.health, own.health);
   if (health === undefined) delete merged.health;
   else merged.health = health;
   return merged;
+}
+
+function jobPart(health: WrittenHealth | undefined): WrittenHealth | undefined {
+  if (health === undefined || health === false) return health;
+  return health.timeout === undefined ? undefined : { timeout: health.timeout };
 }
 
 /** The resolved service. Problems go to ctx.problems; the spec is returned anyway so the rules can still run. */
@@ -60,8 +92,13 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
   const written = mergeService(source);
   const { dir, home } = ctx;
   const ports = written.ports ?? [];
-  const envFile = written.env_file === undefined ? undefined : fromManifestDir(dir, written.env_file, home);
-  const health = resolveHealth(written.health, ports);
+  const kind = written.kind ?? DEFAULTS.kind;
+  const envFiles = envFileEntries(written.env_file).map((entry) => ({
+    ...entry,
+    file: fromManifestDir(dir, entry.file, home),
+  }));
+  const health = resolveHealth(written.health, ports, kind);
+  const dependencies = dependencyEntries(written.depends_on);
   // With its health or ports left out for a problem, the gate cannot be judged: no follow-on problem.
   const judgeable = !source.invalid.has("health") && !source.invalid.has("ports");
   if (typeof health === "string" && judgeable) {
@@ -70,8 +107,8 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
   }
   return {
     name: source.name,
-    kind: written.kind ?? DEFAULTS.kind,
-    repo: isGitUrl(written.repo) ? written.repo : fromManifestDir(dir, written.repo, home),
+    kind,
+    ...origin(written, ctx),
     branch: written.branch ?? DEFAULTS.branch,
     gitTimeoutMs: written.git_timeout ?? durationMs(DEFAULTS.gitTimeout),
     context: normaliseRelative(written.context ?? DEFAULTS.context),
@@ -80,12 +117,17 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
     buildArgs: secrets(written.build_args ?? {}),
     hosts: unique(written.hosts ?? [written.host ?? DEFAULTS.host]),
     ports,
-    environment: secrets(environment(source, written, envFile, ctx)),
-    ...(envFile === undefined ? {} : { envFile }),
+    environment: secrets(environment(source, written, envFiles, ctx)),
+    envFiles: envFiles.map((entry) => entry.file),
     volumes: (written.volumes ?? []).map((volume) => resolveVolume(volume, dir, home)),
     networks: unique(written.networks ?? []),
     ...(written.command === undefined ? {} : { command: written.command }),
-    dependsOn: unique(written.depends_on ?? []),
+    dependsOn: unique(dependencies.map((dependency) => dependency.name)),
+    dependsOnStarted: unique(
+      dependencies
+        .filter((dependency) => dependency.condition === "service_started")
+        .map((dependency) => dependency.name),
+    ),
     restart: written.restart ?? DEFAULTS.restart,
     labels: written.labels ?? {},
     ...(written.memory === undefined ? {} : { memory: written.memory }),
@@ -107,15 +149,28 @@ function proxySpec(written: true | { host: string; tls?: boolean | "internal"; p
   };
 }
 
-/** env_file under `environment`; a key written without a value is taken from the caller's environment. */
+/** Where the service's image comes from: built from its repo, or pulled. */
+function origin(written: WrittenService, ctx: LoadContext): Pick<ServiceSpec, "repo" | "image"> {
+  if (written.image !== undefined) {
+    return { image: { reference: written.image, pullPolicy: written.pull_policy ?? DEFAULTS.pullPolicy } };
+  }
+  const repo = written.repo ?? "";
+  return { repo: isGitUrl(repo) ? repo : fromManifestDir(ctx.dir, repo, ctx.home) };
+}
+
+/** The env_files, later ones winning, under `environment`; a key written without a value is taken from the
+ * caller's environment. */
 function environment(
   source: ServiceSource,
   written: WrittenService,
-  envFile: string | undefined,
+  envFiles: readonly EnvFileEntry[],
   ctx: LoadContext,
 ): Record<string, string> {
-  // An env_file outside the manifest's folder is not read at all; the envFileInside rule reports it.
-  const values = envFile !== undefined && isInside(ctx.dir, envFile) ? readEnvFile(source, envFile, ctx) : {};
+  const values: Record<string, string> = {};
+  for (const entry of envFiles) {
+    // An env_file outside the manifest's folder is not read at all; the envFileInside rule reports it.
+    if (isInside(ctx.dir, entry.file)) Object.assign(values, readEnvFile(source, entry, ctx));
+  }
   for (const [key, value] of Object.entries(written.environment ?? {})) {
     const fromCaller = value ?? ctx.env[key];
     if (fromCaller !== undefined) {
@@ -134,13 +189,15 @@ function environment(
   return values;
 }
 
-function readEnvFile(source: ServiceSource, file: string, ctx: LoadContext): Record<string, string> {
-  const path = keyPath(source, "env_file");
+function readEnvFile(source: ServiceSource, entry: EnvFileEntry, ctx: LoadContext): Record<string, string> {
+  const { file } = entry;
+  const path = keyPath(source, "env_file", ...(entry.at as PathSegment[]));
   let text: string;
   try {
     text = ctx.readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !entry.required) return {};
     const reason = code === "ENOENT" ? "not found" : code === "EISDIR" ? "is a folder" : "cannot be read";
     ctx.problems.add(path, `env_file ${ctx.shown(path, file)} ${reason}`);
     return {};

@@ -93,7 +93,7 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
   const sources = new Map<string, ServiceSource>();
   const services: Record<string, ServiceSpec> = {};
   for (const [name, written] of Object.entries(writtenServices)) {
-    const own = checkSalvaging(ServiceSchema, written, ["services", name], problems, ["repo"]);
+    const own = checkSalvaging(ServiceSchema, written, ["services", name], problems, ["repo", "image"]);
     if (own === undefined || defaults === undefined) continue;
     // A default that was left out for a problem is as unknown to the service as its own invalid keys.
     const inherited = [...defaults.invalid].filter((key) => !(key in own.value));

@@ -1,5 +1,7 @@
+import { dependencyEntries } from "./compose-forms.js";
 import { findCycles } from "./cycles.js";
-import { keyPath } from "./normalise.js";
+import { keyPath, type ServiceSource } from "./normalise.js";
+import type { Path } from "./problems.js";
 import { hostPath, type Rule, servicesOf } from "./rule-context.js";
 import type { PortMapping } from "./types.js";
 
@@ -18,10 +20,16 @@ export const hostsAreKnown: Rule = ({ manifest, sources, hostNames, load }) => {
   }
 };
 
+/** Where a dependency is written: `depends_on.<index>` in the list form, `depends_on.<name>` in the map form. */
+function dependencyPath(source: ServiceSource | undefined, service: string, dependency: string): Path {
+  const entry = dependencyEntries(source?.own.depends_on).find((each) => each.name === dependency);
+  return ["services", service, "depends_on", entry?.at ?? 0];
+}
+
 export const dependenciesExist: Rule = ({ manifest, sources, serviceNames, load }) => {
   for (const { spec, source } of servicesOf({ manifest, sources })) {
-    (source.own.depends_on ?? []).forEach((dependency, index) => {
-      const path = ["services", spec.name, "depends_on", index];
+    for (const { name: dependency, at } of dependencyEntries(source.own.depends_on)) {
+      const path = ["services", spec.name, "depends_on", at];
       if (dependency === spec.name) load.problems.add(path, "a service cannot depend on itself");
       else if (!serviceNames.includes(dependency)) {
         load.problems.add(
@@ -29,17 +37,30 @@ export const dependenciesExist: Rule = ({ manifest, sources, serviceNames, load 
           `unknown service ${load.shown(path, `"${dependency}"`)} (services: ${serviceNames.join(", ")})`,
         );
       }
-    });
+    }
   }
 };
 
-export const noDependencyCycles: Rule = ({ manifest, load }) => {
+/** Only a job completes: `service_completed_successfully` on a service would wait for ever. */
+export const completionNeedsJob: Rule = ({ manifest, sources, load }) => {
+  for (const { spec, source } of servicesOf({ manifest, sources })) {
+    for (const { name, condition, at } of dependencyEntries(source.own.depends_on)) {
+      const dependency = manifest.services[name];
+      if (condition !== "service_completed_successfully" || dependency?.kind !== "service") continue;
+      load.problems.add(
+        ["services", spec.name, "depends_on", at, "condition"],
+        `${name} is not a job (kind: job), so it never completes: use service_healthy or service_started`,
+      );
+    }
+  }
+};
+
+export const noDependencyCycles: Rule = ({ manifest, sources, load }) => {
   const graph = new Map(Object.values(manifest.services).map((spec) => [spec.name, spec.dependsOn]));
   for (const cycle of findCycles(graph)) {
     const [first = "", second = ""] = cycle;
-    const index = manifest.services[first]?.dependsOn.indexOf(second) ?? 0;
     load.problems.add(
-      ["services", first, "depends_on", index],
+      dependencyPath(sources.get(first), first, second),
       `dependency cycle: ${[...cycle, first].join(" -> ")}`,
     );
   }

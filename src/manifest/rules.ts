@@ -1,9 +1,17 @@
 import { LABEL } from "../labels.js";
+import { envFileEntries } from "./compose-forms.js";
 import { isValidName, NAME_RULE } from "./names.js";
 import { keyPath } from "./normalise.js";
 import { escapes, isGitUrl, isInside } from "./paths.js";
 import { type Rule, type RuleContext, servicesOf } from "./rule-context.js";
-import { dependenciesExist, hostPortsAreUnique, hostsAreKnown, noDependencyCycles } from "./rules-links.js";
+import { buildSpelledOnce, imageServiceNotBuilt, pullPolicyNeedsImage } from "./rules-forms.js";
+import {
+  completionNeedsJob,
+  dependenciesExist,
+  hostPortsAreUnique,
+  hostsAreKnown,
+  noDependencyCycles,
+} from "./rules-links.js";
 import { RESERVED_SERVICE_NAMES } from "./types.js";
 
 /**
@@ -71,18 +79,21 @@ export const dockerfileInsideContext: Rule = ({ manifest, sources, load }) => {
 
 export const envFileInsideManifestFolder: Rule = ({ manifest, sources, load }) => {
   for (const { spec, source } of servicesOf({ manifest, sources })) {
-    if (spec.envFile !== undefined && !isInside(load.dir, spec.envFile)) {
+    const written = source.own.env_file === undefined ? source.defaults.env_file : source.own.env_file;
+    const entries = envFileEntries(written);
+    spec.envFiles.forEach((file, index) => {
+      if (isInside(load.dir, file)) return;
       load.problems.add(
-        keyPath(source, "env_file"),
+        keyPath(source, "env_file", ...(entries[index]?.at ?? [])),
         "must be inside the manifest's folder (relative, not climbing out with ..)",
       );
-    }
+    });
   }
 };
 
 export const localRepositoryExists: Rule = ({ manifest, load }) => {
   for (const spec of Object.values(manifest.services)) {
-    if (isGitUrl(spec.repo) || load.exists(spec.repo)) continue;
+    if (spec.repo === undefined || isGitUrl(spec.repo) || load.exists(spec.repo)) continue;
     const path = ["services", spec.name, "repo"];
     load.problems.add(
       path,
@@ -135,8 +146,12 @@ export const RULES: readonly Rule[] = [
   hostNamesAreValid,
   hostsAreKnown,
   dependenciesExist,
+  completionNeedsJob,
   noDependencyCycles,
   hostPortsAreUnique,
+  imageServiceNotBuilt,
+  pullPolicyNeedsImage,
+  buildSpelledOnce,
   contextInsideRepository,
   dockerfileInsideContext,
   envFileInsideManifestFolder,

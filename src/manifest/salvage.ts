@@ -14,14 +14,14 @@ type Shape = Record<string, z.ZodType>;
  * Checks an object against its schema, reporting every problem, and keeps what is usable: when the object as a
  * whole fails, each key is checked alone and the valid ones are kept. So one bad `health.timeout` does not
  * hide the unknown host or the port clash of the same service: the cross-field rules still see the rest.
- * Undefined when nothing usable is left (not an object, or a key in `required` is invalid).
+ * Undefined when nothing usable is left (not an object, or not exactly one key of `oneOf` is valid).
  */
 export function checkSalvaging<S extends z.ZodObject>(
   schema: S,
   written: unknown,
   at: Path,
   problems: ProblemList,
-  required: readonly string[] = [],
+  oneOf: readonly string[] = [],
 ): Checked<z.output<S>> | undefined {
   const whole = check(schema, written, at, problems);
   if (whole !== undefined) return { value: whole, invalid: new Set() };
@@ -44,6 +44,6 @@ export function checkSalvaging<S extends z.ZodObject>(
       invalid.add(key);
     }
   }
-  if (required.some((key) => value[key] === undefined)) return undefined;
+  if (oneOf.length > 0 && oneOf.filter((key) => value[key] !== undefined).length !== 1) return undefined;
   return { value: value as z.output<S>, invalid };
 }

@@ -11,6 +11,18 @@ import {
 } from "./fields.js";
 import { refProblem, repoProblem } from "./git-values.js";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
+import {
+  BuildSchema,
+  buildArgs,
+  context,
+  type DEPENDENCY_CONDITIONS,
+  DependencySchema,
+  dockerfile,
+  EnvFileEntrySchema,
+  IMAGE_REFERENCE,
+  splitEnvEntry,
+  target,
+} from "./service-fields.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
 
 export { DEFAULTS };
@@ -20,7 +32,7 @@ export { DEFAULTS };
  * description (and its default, see fields.ts), and the JSON Schema is generated from it (json-schema.ts).
  */
 
-/** Every service key but `repo` and `depends_on`: these may also be given once under `defaults`. */
+/** Every service key but `repo`, `image` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
   branch: checkedWith(refProblem).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
   git_timeout: duration(
@@ -28,20 +40,17 @@ const sharedServiceShape = {
       "service fails",
     { positive: true, default: DEFAULTS.gitTimeout },
   ),
-  context: z.string().min(1).meta({
-    description: "Build context: a folder inside the repository (monorepos).",
-    default: DEFAULTS.context,
+  context,
+  dockerfile,
+  target,
+  build_args: buildArgs,
+  build: BuildSchema,
+  pull_policy: z.enum(["missing", "always"]).meta({
+    description:
+      "For `image` services: `missing` pulls only when the host lacks the image (a local one is used as is, " +
+      "so an offline host works); `always` pulls at every deploy.",
+    default: DEFAULTS.pullPolicy,
   }),
-  dockerfile: z
-    .string()
-    .min(1)
-    .meta({ description: "Dockerfile, relative to `context`.", default: DEFAULTS.dockerfile }),
-  target: z.string().min(1).describe("Build stage to stop at (`docker build --target`)."),
-  build_args: z
-    .record(z.string(), scalarText)
-    .describe(
-      "Build arguments; values are secret (never printed or logged). Merged key by key with `defaults`.",
-    ),
   host: z.string().min(1).meta({
     description: "Name of the host (under `hosts`) to run on. Not with `hosts`.",
     default: DEFAULTS.host,
@@ -65,10 +74,10 @@ const sharedServiceShape = {
         "environment. Values are secret. Overrides `env_file`; merged key by key with `defaults`.",
     ),
   env_file: z
-    .string()
-    .min(1)
+    .union([z.string().min(1), z.array(z.union([z.string().min(1), EnvFileEntrySchema])).min(1)])
     .describe(
-      "KEY=VALUE file inside the manifest's folder, read when the manifest is loaded. Values are secret.",
+      "KEY=VALUE file(s) inside the manifest's folder, read when the manifest is loaded; in a list, later " +
+        "files override earlier ones. Values are secret.",
     ),
   volumes: z
     .array(z.string().min(1))
@@ -152,11 +161,6 @@ const sharedServiceShape = {
   }),
 };
 
-function splitEnvEntry(entry: string): [string, string | null] {
-  const at = entry.indexOf("=");
-  return at < 0 ? [entry, null] : [entry.slice(0, at), entry.slice(at + 1)];
-}
-
 /**
  * `host` and `hosts` in one object contradict each other. Checked even when other keys of the object have
  * problems (zod skips refinements then by default), so that every problem is reported at once.
@@ -170,29 +174,60 @@ const notBothHosts = [
   },
 ] satisfies [unknown, { path: PropertyKey[] } & Record<string, unknown>];
 
+/** A service is built from `repo` or pulled as `image`: exactly one. Checked like notBothHosts, always. */
+const oneSource = [
+  (value: { repo?: unknown; image?: unknown }) => (value.repo === undefined) !== (value.image === undefined),
+  {
+    path: ["repo"],
+    error: (issue: { input?: unknown }) =>
+      (issue.input as { repo?: unknown } | undefined)?.repo === undefined
+        ? "is required: give repo (a git repository to build) or image (an image to pull)"
+        : "give either repo (built) or image (pulled), not both",
+    when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null,
+  },
+] satisfies [unknown, { path: PropertyKey[] } & Record<string, unknown>];
+
 const optionalShared = z.strictObject(sharedServiceShape).partial().shape;
 
 export const ServiceSchema = z
   .strictObject({
-    repo: checkedWith(repoProblem).describe(
-      "A git URL (ssh://, user@host:path, https://, http://, git://, file://) or a local path relative to the " +
-        "manifest's folder. Other transports (ext::, fd::…) are refused.",
-    ),
+    repo: checkedWith(repoProblem)
+      .optional()
+      .describe(
+        "A git URL (ssh://, user@host:path, https://, http://, git://, file://) or a local path relative to the " +
+          "manifest's folder. Other transports (ext::, fd::…) are refused. Not with `image`.",
+      ),
+    image: z
+      .string()
+      .regex(IMAGE_REFERENCE, {
+        error:
+          'expected an image reference such as "postgres:16", "ghcr.io/acme/api:1.2" or "redis@sha256:…"',
+      })
+      .optional()
+      .describe("An image to pull and run instead of building one (databases, caches). Not with `repo`."),
     ...optionalShared,
     depends_on: z
-      .array(z.string().min(1))
+      .union([z.array(z.string().min(1)), z.record(z.string(), DependencySchema)])
       .optional()
-      .describe("Services that must be healthy (jobs: done) before this starts."),
+      .describe(
+        "Services that must be healthy (jobs: done) before this starts: a list, or Compose's map of " +
+          "`name: {condition: service_healthy | service_started | service_completed_successfully}`.",
+      ),
   })
   .refine(...notBothHosts)
-  .meta({ id: "Service", description: "One service: where its code is, how to build it, how to run it." });
+  .refine(...oneSource)
+  .meta({
+    id: "Service",
+    description: "One service: where its code is (or its image), how to build it, how to run it.",
+    oneOf: [{ required: ["repo"] }, { required: ["image"] }],
+  });
 
 export const DefaultsSchema = z
   .strictObject(optionalShared)
   .refine(...notBothHosts)
   .meta({
     id: "Defaults",
-    description: "Merged under every service: any service key except repo and depends_on.",
+    description: "Merged under every service: any service key except repo, image and depends_on.",
   });
 
 export const HostSchema = z
@@ -311,6 +346,8 @@ export const OutlineSchema = z.strictObject({
 });
 
 export type WrittenService = z.output<typeof ServiceSchema>;
+export type WrittenBuild = z.output<typeof BuildSchema>;
+export type DependencyCondition = (typeof DEPENDENCY_CONDITIONS)[number];
 export type WrittenDefaults = z.output<typeof DefaultsSchema>;
 export type WrittenHealth = z.output<typeof HealthSchema>;
 export type WrittenHost = z.output<typeof HostSchema>;
@@ -318,7 +355,8 @@ export type WrittenHost = z.output<typeof HostSchema>;
 /** Keys each kind of object accepts, for "did you mean" hints on unknown keys. */
 export const KNOWN_KEYS = {
   top: Object.keys(ManifestSchema.shape),
-  service: ["repo", ...Object.keys(sharedServiceShape), "depends_on"],
+  service: ["repo", "image", ...Object.keys(sharedServiceShape), "depends_on"],
+  build: ["context", "dockerfile", "target", "args"],
   host: [
     "ssh",
     "identity_file",

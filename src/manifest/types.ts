@@ -67,14 +67,27 @@ export type HealthSpec =
   | { kind: "docker"; intervalMs: number; timeoutMs: number }
   /** Still running after `durationMs` (workers without an HTTP endpoint). */
   | { kind: "running"; durationMs: number }
-  /** `health: false`: no gate; the container must merely still run after a short window. Reported loudly. */
-  | { kind: "none" };
+  /**
+   * `health: false`: no gate; the container must merely still run after a short window. Reported loudly.
+   * For a job, whose gate is its exit code: `timeoutMs` is how long it may run (`health: { timeout }` alone).
+   */
+  | { kind: "none"; timeoutMs?: number };
+
+/** An image service's image: pulled (per its policy), never built. */
+export interface ImageSpec {
+  /** As written, e.g. `postgres:16`, `ghcr.io/acme/api:1.2`, `redis@sha256:…`. */
+  reference: string;
+  /** `missing`: pull only when the host lacks it; `always`: pull at every deploy. */
+  pullPolicy: "missing" | "always";
+}
 
 export interface ServiceSpec {
   name: string;
   kind: "service" | "job";
-  /** A git URL, or an absolute path for a local repository (resolved from the manifest's folder). */
-  repo: string;
+  /** A git URL, or an absolute path for a local repository (resolved from the manifest's folder). Exactly one
+   * of repo and image is set; with image, the build keys below keep their defaults and mean nothing. */
+  repo?: string;
+  image?: ImageSpec;
   branch: string;
   /** How long one git step (ls-remote, fetch) may take; `git_timeout`, default 2 minutes. */
   gitTimeoutMs: number;
@@ -87,14 +100,16 @@ export interface ServiceSpec {
   /** Names of the hosts it runs on (one or more), each a key of Manifest.hosts. */
   hosts: string[];
   ports: PortMapping[];
-  /** Merged env_file (absolute path, read at load time) under `environment`. */
+  /** The env_files (absolute paths, read at load time, later ones winning) under `environment`. */
   environment: Record<string, Secret>;
-  envFile?: string;
+  envFiles: string[];
   /** Docker bind/volume strings with relative host paths made absolute. */
   volumes: string[];
   networks: string[];
   command?: string[];
   dependsOn: string[];
+  /** Those of dependsOn written with `condition: service_started`: their container's start is enough. */
+  dependsOnStarted: string[];
   restart: "no" | "always" | "unless-stopped" | "on-failure";
   labels: Record<string, string>;
   /** Bytes. */

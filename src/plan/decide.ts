@@ -1,5 +1,11 @@
 import { LABEL } from "../labels.js";
+import type { ImageSpec } from "../manifest/types.js";
 import { shortId } from "./releases.js";
+
+/** Whether a deploy pulls: always with `pull_policy: always`, else only when the host lacks the image. */
+export function needsPull(image: ImageSpec, localId: string | null): boolean {
+  return image.pullPolicy === "always" || localId === null;
+}
 
 /** What a deploy of one target will do, decided from what runs now and what is wanted. */
 export type Action = "unchanged" | "build" | "reuse-image" | "recreate";
@@ -24,8 +30,10 @@ export interface Wanted {
   force: boolean;
   /** A job has done its work when its container exited 0; a service must be running. */
   kind?: "service" | "job";
-  /** An image given by id (a rollback's release): the same build then means the same image, nothing less. */
+  /** An image given by id (pulled, or a rollback's release): the same build then means the same image. */
   imageId?: string;
+  /** An image service's reference (`redis:7`): it has no commit, the reasons name the image instead. */
+  reference?: string;
 }
 
 export interface Decision {
@@ -42,7 +50,8 @@ export function decide(observed: Observed, wanted: Wanted): Decision {
   const short = (commit: string | undefined) => (commit ? commit.slice(0, 12) : "?");
   const imageReusable =
     !wanted.force && (wanted.imageId !== undefined || existingImage?.[LABEL.buildHash] === wanted.buildHash);
-  if (wanted.force) return { action: "build", reason: "--force-rebuild" };
+  // A given image is not built again: forcing makes its container anew.
+  if (wanted.force) return { action: wanted.imageId ? "recreate" : "build", reason: "--force-rebuild" };
   if (!current)
     return { action: imageReusable ? "reuse-image" : "build", reason: "no container yet: first deploy" };
   const runningCommit = current.labels[LABEL.commit];
@@ -58,6 +67,8 @@ export function decide(observed: Observed, wanted: Wanted): Decision {
       wanted.kind === "job" ? "its last run did not complete with exit 0" : "the container is not running";
     return { action: imageAction, reason };
   }
+  if (wanted.reference !== undefined)
+    return pulledDecision(current, wanted, sameBuild, sameConfig, imageAction);
   if (sameBuild && sameConfig) {
     return {
       action: "unchanged",
@@ -78,4 +89,19 @@ export function decide(observed: Observed, wanted: Wanted): Decision {
     action: imageAction,
     reason: `new commit ${short(wanted.commit)} (running ${short(runningCommit)})`,
   };
+}
+
+/** The reasons for an image service: what image its reference is, and what runs. */
+function pulledDecision(
+  current: NonNullable<Observed["current"]>,
+  wanted: Wanted,
+  sameBuild: boolean,
+  sameConfig: boolean,
+  imageAction: Action,
+): Decision {
+  const image = `${wanted.reference} (image ${shortId(wanted.imageId ?? "?")})`;
+  if (sameBuild && sameConfig)
+    return { action: "unchanged", reason: `already runs ${image} with this configuration` };
+  if (sameBuild) return { action: imageAction, reason: "the configuration changed" };
+  return { action: imageAction, reason: `${image}, running image ${shortId(current.imageId ?? "?")}` };
 }

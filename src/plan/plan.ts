@@ -16,9 +16,12 @@ export interface TargetPlan {
   ref: TargetRef;
   service: ServiceSpec;
   host: HostSpec;
+  /** The branch to deploy; for an image service, its image reference (what the status file shows). */
   branch: string;
   /** Keys of the targets whose health this target's container start waits for (only selected ones). */
   waitsFor: string[];
+  /** Those of waitsFor whose container start is enough (`condition: service_started`). */
+  startOnly: string[];
 }
 
 export interface DeployPlan {
@@ -45,18 +48,22 @@ export function buildPlan(
   const targets: TargetPlan[] = [];
   for (const name of ordered) {
     const service = manifest.services[name] as ServiceSpec;
+    const keysOf = (dependencies: readonly string[]) =>
+      dependencies
+        .filter((dependency) => selected.includes(dependency))
+        .flatMap((dependency) => {
+          const depService = manifest.services[dependency] as ServiceSpec;
+          return depService.hosts.map((host) => targetRef(depService, host).key);
+        });
     for (const hostName of service.hosts) {
       targets.push({
         ref: targetRef(service, hostName),
         service,
         host: manifest.hosts[hostName] as HostSpec,
-        branch: branchOverride ?? service.branch,
-        waitsFor: service.dependsOn
-          .filter((dependency) => selected.includes(dependency))
-          .flatMap((dependency) => {
-            const depService = manifest.services[dependency] as ServiceSpec;
-            return depService.hosts.map((host) => targetRef(depService, host).key);
-          }),
+        // The ref on the command line names a commit of the repositories: an image service has none.
+        branch: service.image ? service.image.reference : (branchOverride ?? service.branch),
+        waitsFor: keysOf(service.dependsOn),
+        startOnly: keysOf(service.dependsOnStarted),
       });
     }
   }

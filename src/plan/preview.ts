@@ -3,10 +3,10 @@ import { buildHash, configHash } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { HostPool } from "../hosts/pool.js";
 import { containerName, imageTag, LABEL } from "../labels.js";
-import type { HostSpec } from "../manifest/types.js";
+import type { HostSpec, ImageSpec } from "../manifest/types.js";
 import { formatTable } from "../report/table.js";
 import type { RunRepos } from "../run/run-repos.js";
-import { type Action, decide } from "./decide.js";
+import { type Action, decide, needsPull } from "./decide.js";
 import type { DeployPlan, TargetPlan } from "./plan.js";
 
 export interface TargetPreview {
@@ -15,7 +15,8 @@ export interface TargetPreview {
   branch: string;
   commit: string | null;
   image: string | null;
-  action: Action | "error";
+  /** `pull`: an image service whose image the deploy pulls first (what runs after that is known only then). */
+  action: Action | "pull" | "error";
   reason: string;
   running_image: string | null;
   running_commit: string | null;
@@ -112,9 +113,11 @@ async function previewTarget(
   repos: RunRepos,
 ) {
   const { service } = target;
+  if (service.image) return previewPulled(plan, target, service.image, snapshots);
   // The running container does not depend on the commit: the engine is asked while git answers.
   const [revision, current] = await Promise.all([
-    repos.fetch(service.repo, target.branch, service.context, service.gitTimeoutMs),
+    // Not an image service, so it has a repo (the manifest gives each service exactly one of the two).
+    repos.fetch(service.repo as string, target.branch, service.context, service.gitTimeoutMs),
     snapshots
       .of(target.host)
       .then((snapshot) =>
@@ -140,6 +143,47 @@ async function previewTarget(
     reason: decision.reason,
     running_image: current?.image ?? null,
     running_commit: current?.labels[LABEL.commit] ?? null,
+  };
+}
+
+/** An image service: the image on the host is inspected, never pulled (a plan changes nothing). */
+async function previewPulled(
+  plan: DeployPlan,
+  target: TargetPlan,
+  image: ImageSpec,
+  snapshots: HostSnapshots,
+) {
+  const { service } = target;
+  const snapshot = await snapshots.of(target.host);
+  const [local, current] = await Promise.all([
+    snapshot.engine.inspectImage(image.reference),
+    currentContainer(snapshot, containerName(plan.project, service.name), service.kind),
+  ]);
+  const running = { running_image: current?.image ?? null, running_commit: null };
+  if (!local || needsPull(image, local.id)) {
+    const reason = local
+      ? `pull_policy always: ${image.reference} is pulled, then compared with what runs`
+      : `${image.reference} is not on the host: it is pulled`;
+    return { commit: null, image: image.reference, action: "pull" as const, reason, ...running };
+  }
+  const decision = decide(
+    { current, existingImage: null },
+    {
+      commit: "",
+      buildHash: local.id,
+      configHash: configHash(service),
+      force: plan.options.forceRebuild,
+      kind: service.kind,
+      imageId: local.id,
+      reference: image.reference,
+    },
+  );
+  return {
+    commit: null,
+    image: image.reference,
+    action: decision.action,
+    reason: decision.reason,
+    ...running,
   };
 }
 

@@ -18,6 +18,7 @@ import type { Clock } from "../health/clock.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import type { HostConnection } from "../hosts/pool.js";
 import { asideNamePrefix, containerName, imageTag, LABEL, nextNamePrefix } from "../labels.js";
+import type { ServiceSpec } from "../manifest/types.js";
 import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
@@ -26,6 +27,7 @@ import type { StatusRecord } from "./events.js";
 import { runJob } from "./job.js";
 import { proxyCutover } from "./proxy-cutover.js";
 import { pruneImages } from "./prune.js";
+import { type ImageSource, pullImage } from "./pull-image.js";
 import { readReleases, recordRelease } from "./releases.js";
 import { type PreparedContainer, prepareContainer, replaceContainer } from "./replace.js";
 import type { RunRepos } from "./run-repos.js";
@@ -42,6 +44,8 @@ export interface TargetDeps {
   claimBuildSlot: (engine: Engine) => BuildClaim;
   /** Resolves to null when every dependency is healthy, else the reason this target must be skipped. */
   dependenciesReady: () => Promise<string | null>;
+  /** Tells dependents waiting only for this target's start (`service_started`) that its container started. */
+  started: () => void;
   /** Housekeeping after the target's result (image pruning): the run waits for it, its dependents do not. */
   afterwards: (work: Promise<void>) => void;
   clock: Clock;
@@ -76,10 +80,14 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     let current: ContainerState | null;
     let source: ImageSource;
     if (rollback === undefined) {
-      // The fetch does not depend on the running container: both at once, each failing in its own phase.
-      phase = "git";
-      const fetched = fetchSource(deps).catch((error: unknown) => {
-        throw inPhase("git", error);
+      // The fetch (or pull) does not depend on the running container: both at once, each failing in its own phase.
+      const { image } = service;
+      const sourcePhase = image ? "build" : "git";
+      phase = sourcePhase;
+      const fetched = (
+        image ? pullImage(engine, plan.project, service.name, image, tracker, deps.signal) : fetchSource(deps)
+      ).catch((error: unknown) => {
+        throw inPhase(sourcePhase, error);
       });
       [current, source] = await Promise.all([recovered, fetched]);
     } else {
@@ -88,7 +96,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     phase = "deploy";
     const releases = await history;
-    tracker.note({ commit: source.commit, image: source.image });
+    tracker.note({ commit: source.commit || null, image: source.image });
     const inputs: ContainerInputs = {
       project: plan.project,
       service,
@@ -109,6 +117,8 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         force: plan.options.forceRebuild,
         kind: service.kind,
         ...(source.imageId ? { imageId: source.imageId } : {}),
+        // What the image was asked as: the manifest's reference, or a rolled-back release's.
+        ...(service.image ? { reference: source.ref ?? service.image.reference } : {}),
       },
     );
     tracker.log("deploy", `${decision.action}: ${decision.reason}`);
@@ -118,7 +128,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         image: current.image,
         image_id: current.imageId,
         live_image: current.image,
-        live_commit: current.labels[LABEL.commit] ?? null,
+        live_commit: current.labels[LABEL.commit] || null,
         reason: decision.reason,
       });
     }
@@ -156,6 +166,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       clock: deps.clock,
       noRollback: plan.options.noRollback,
       signal: deps.signal,
+      onStarted: deps.started,
     };
     const handedOver = prepared?.container;
     prepared = undefined; // replaceContainer owns it now: started, or removed on failure
@@ -173,7 +184,8 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     if (result.state === "succeeded" || result.state === "rolled_back") {
       const log = (line: string) => tracker.log("deploy", line);
-      deps.afterwards(pruneImages(engine, plan.project, service.name, plan.keepImages, log));
+      const pulled = service.image !== undefined;
+      deps.afterwards(pruneImages(engine, plan.project, service.name, plan.keepImages, log, pulled));
     }
     return { ...tracker.status };
   } catch (error) {
@@ -199,23 +211,17 @@ async function removePrepared(engine: Engine, container: Promise<PreparedContain
   if (created?.ok) await engine.remove(created.id).catch(() => undefined);
 }
 
-interface ImageSource {
-  image: string;
-  commit: string;
-  buildHash: string;
-  /** Set when the image is built from git; absent when an existing image is deployed (rollback). */
-  contextTree?: string;
-  /** Set when a recorded release is deployed (rollback): that image exactly, and the ref it was deployed from. */
-  imageId?: string;
-  ref?: string;
-}
-
 /** Fetches the branch and names the image its commit builds. */
 async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const { plan, target, tracker } = deps;
   const { service } = target;
   tracker.enter("cloning");
-  const revision = await deps.repos.fetch(service.repo, target.branch, service.context, service.gitTimeoutMs);
+  const revision = await deps.repos.fetch(
+    repoOf(service),
+    target.branch,
+    service.context,
+    service.gitTimeoutMs,
+  );
   tracker.log(
     "git",
     `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
@@ -226,6 +232,12 @@ async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
     buildHash: buildHash({ service, contextTree: revision.contextTree }),
     contextTree: revision.contextTree,
   };
+}
+
+/** The repository of a service built from git (the manifest gives every service exactly one of repo and image). */
+function repoOf(service: ServiceSpec): string {
+  if (service.repo === undefined) throw new Error(`${service.name} has no repo: it is an image service`);
+  return service.repo;
 }
 
 /**
@@ -337,7 +349,7 @@ async function buildImage(
 ): Promise<void> {
   const { tracker, plan, target } = deps;
   const forced = plan.options.forceRebuild;
-  const dir = await deps.repos.exportTree(target.service.repo, contextTree);
+  const dir = await deps.repos.exportTree(repoOf(target.service), contextTree);
   const { service } = target;
   const builder = hostBuilder(target.host);
   const generated = labelsInDockerfile(builder, service)

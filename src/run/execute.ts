@@ -47,7 +47,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   const results = await schedule(
     items,
     {
-      run: (target, dependenciesReady, dependenciesPending) =>
+      run: (target, dependenciesReady, dependenciesPending, started) =>
         deployTarget({
           plan,
           target,
@@ -62,6 +62,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
               dependenciesPending,
             ),
           dependenciesReady,
+          started,
           afterwards: (work) => housekeeping.push(work),
           clock: deps.clock,
           signal: deps.signal,

@@ -9,11 +9,11 @@ import type { ReplaceContext } from "./replace.js";
 /** A job without a `health.timeout` may run this long. */
 const DEFAULT_JOB_TIMEOUT_MS = 60 * 60 * 1000;
 
-/** How long a job may run: its `health.timeout` (or `running:` duration). */
+/** How long a job may run: its `health.timeout` (or `running:` duration; `{ timeout }` alone for a job). */
 export function jobTimeoutMs(health: HealthSpec): number {
   if (health.kind === "http" || health.kind === "docker") return health.timeoutMs;
   if (health.kind === "running") return health.durationMs;
-  return DEFAULT_JOB_TIMEOUT_MS;
+  return health.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
 }
 
 /**
@@ -34,6 +34,7 @@ export async function runJob(ctx: ReplaceContext, previous: ContainerState | nul
     for (const network of inputs.service.networks.slice(1))
       await engine.connectNetwork(network, id, [inputs.service.name]);
     await engine.start(id);
+    ctx.onStarted?.();
   } catch (error) {
     return tracker.fail("failed", "deploy", `could not start the job: ${errorMessage(error)}`);
   }
@@ -47,7 +48,7 @@ export async function runJob(ctx: ReplaceContext, previous: ContainerState | nul
     return tracker.finish("succeeded", {
       container_id: id,
       live_image: inputs.image,
-      live_commit: inputs.commit,
+      live_commit: inputs.commit || null,
       reason: "job completed with exit 0",
     });
   }

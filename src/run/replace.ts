@@ -22,6 +22,8 @@ export interface ReplaceContext {
   /** Keep a failed new container (and leave the old one stopped) for inspection. */
   noRollback: boolean;
   signal?: AbortSignal;
+  /** Called once the new container has started (before its gate): dependents with `service_started` go. */
+  onStarted?: () => void;
 }
 
 /** The new container of a replace, created and attached to its networks but not started; or why it is not. */
@@ -75,7 +77,7 @@ export async function replaceContainer(
     return tracker.fail("failed", "deploy", created.message, {
       container_id: previous?.id ?? null,
       live_image: previous?.image ?? null,
-      live_commit: previous?.labels[LABEL.commit] ?? null,
+      live_commit: previous?.labels[LABEL.commit] || null,
     });
   }
   const newId = created.id;
@@ -92,6 +94,7 @@ export async function replaceContainer(
     }
     await engine.start(newId);
     tracker.log("deploy", `started container ${newId.slice(0, 12)} from ${inputs.image}`);
+    ctx.onStarted?.();
   } catch (error) {
     const message = `could not start the new container: ${errorMessage(error)}`;
     return rollBack(ctx, { newId, previous, name, phase: "deploy", message, outageStart });
@@ -128,7 +131,7 @@ export async function replaceContainer(
   return tracker.finish("succeeded", {
     container_id: newId,
     live_image: inputs.image,
-    live_commit: inputs.commit,
+    live_commit: inputs.commit || null,
     downtime_ms: previous ? outageMs : null,
     reason: previous ? `replaced ${previous.image}; not serving for ${outageMs} ms` : "first deploy",
   });
@@ -202,7 +205,7 @@ async function rollBack(ctx: ReplaceContext, failure: Failure): Promise<StatusRe
   return tracker.fail("rolled_back", phase, `${message}${note}`, {
     container_id: previous.id,
     live_image: previous.image,
-    live_commit: previous.labels[LABEL.commit] ?? null,
+    live_commit: previous.labels[LABEL.commit] || null,
     downtime_ms: downtime,
   });
 }

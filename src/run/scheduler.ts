@@ -5,6 +5,8 @@ export interface SchedulerItem {
   key: string;
   /** Keys of the items whose success this one's start waits for (they come earlier in the list). */
   waitsFor: readonly string[];
+  /** Those of waitsFor whose start is enough (Compose's `service_started`): their success is not awaited. */
+  startOnly?: readonly string[];
 }
 
 export interface SchedulerOptions {
@@ -20,12 +22,14 @@ export interface SchedulerHooks<Item extends SchedulerItem, Result extends { sta
    * Runs one item. It decides itself when to call `dependenciesReady` (a deploy fetches and builds first and
    * waits only before starting its container), which resolves to null once every item it waits for
    * succeeded, or to the reason it must be skipped. `dependenciesPending` tells, at the moment it is called,
-   * whether any item it waits for has not ended yet.
+   * whether any item it waits for has not ended yet. `started` tells the items that wait only for its start
+   * (startOnly) that it started; an item that ends successfully without calling it counts as started.
    */
   run(
     item: Item,
     dependenciesReady: () => Promise<string | null>,
     dependenciesPending: () => boolean,
+    started: () => void,
   ): Promise<Result>;
   /** The result of an item that was never started: `interrupted`, or skipped by --fail-fast. */
   notStarted(item: Item, why: { kind: "interrupted" } | { kind: "fail-fast"; failed: string }): Result;
@@ -47,6 +51,8 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
   options: SchedulerOptions,
 ): Promise<Result[]> {
   const outcomes = new Map(items.map((item) => [item.key, deferred<Result>()]));
+  /** Per item: resolves to null once it started (or succeeded), to its final state when it ended otherwise. */
+  const starts = new Map(items.map((item) => [item.key, deferred<ServiceState | null>()]));
   const limit = pLimit(Math.max(1, options.concurrency));
   let firstFailure: string | null = null;
   const ended = new Set<string>();
@@ -55,14 +61,27 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
     for (const key of item.waitsFor) {
       const outcome = outcomes.get(key);
       if (!outcome) continue; // not part of this run: assumed to be running already
+      if (item.startOnly?.includes(key)) {
+        const failed = await starts.get(key)?.promise;
+        if (failed) return `dependency ${key} ended ${failed} before its container started`;
+        continue;
+      }
       const result = await outcome.promise;
       if (!SUCCESS.includes(result.state)) return `dependency ${key} ended ${result.state}`;
     }
     return null;
   };
 
+  const startedKeys = new Set<string>();
+  const markStarted = (key: string) => {
+    startedKeys.add(key);
+    starts.get(key)?.resolve(null);
+  };
+
   const dependenciesPending = (item: Item): boolean =>
-    item.waitsFor.some((key) => outcomes.has(key) && !ended.has(key));
+    item.waitsFor.some(
+      (key) => outcomes.has(key) && !(item.startOnly?.includes(key) ? startedKeys : ended).has(key),
+    );
 
   const runOne = async (item: Item): Promise<Result> => {
     if (options.signal?.aborted) return hooks.notStarted(item, { kind: "interrupted" });
@@ -74,6 +93,7 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
         item,
         () => dependenciesReady(item),
         () => dependenciesPending(item),
+        () => markStarted(item.key),
       );
     } catch (error) {
       result = hooks.crashed(item, error);
@@ -87,6 +107,8 @@ export async function schedule<Item extends SchedulerItem, Result extends { stat
       limit(async () => {
         const result = await runOne(item);
         ended.add(item.key);
+        // A deferred resolves once: an item that called `started` keeps that answer.
+        starts.get(item.key)?.resolve(SUCCESS.includes(result.state) ? null : result.state);
         outcomes.get(item.key)?.resolve(result);
         return result;
       }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LABEL } from "../../src/labels.js";
-import { type Decision, decide, type Observed, type Wanted } from "../../src/plan/decide.js";
+import { type Decision, decide, needsPull, type Observed, type Wanted } from "../../src/plan/decide.js";
 
 const wanted: Wanted = { commit: "c2c2c2c2c2c2c2", buildHash: "b2", configHash: "k1", force: false };
 
@@ -126,5 +126,70 @@ describe("decide", () => {
     ],
   ])("%s", (_name, observed, overrides, expected) => {
     expect(decide(observed, { ...wanted, ...overrides })).toEqual(expected);
+  });
+});
+
+describe("decide for an image service (pulled, compared by image id)", () => {
+  const pulled: Wanted = {
+    commit: "",
+    buildHash: "sha256:aaaaaaaaaaaaaaaa",
+    configHash: "k1",
+    force: false,
+    imageId: "sha256:aaaaaaaaaaaaaaaa",
+    reference: "redis:7",
+  };
+  const running = (imageId: string, config = "k1"): Observed => ({
+    current: {
+      running: true,
+      exitCode: 0,
+      image: "shop/cache:aaaaaaaaaaaa",
+      imageId,
+      labels: { [LABEL.configHash]: config, [LABEL.buildHash]: imageId },
+    },
+    existingImage: null,
+  });
+
+  it.each<[string, Observed, Partial<Wanted>, Decision]>([
+    [
+      "first deploy",
+      { current: null, existingImage: null },
+      {},
+      { action: "reuse-image", reason: "no container yet: first deploy" },
+    ],
+    [
+      "the same image with the same configuration",
+      running("sha256:aaaaaaaaaaaaaaaa"),
+      {},
+      { action: "unchanged", reason: "already runs redis:7 (image aaaaaaaaaaaa) with this configuration" },
+    ],
+    [
+      "the same image, another configuration",
+      running("sha256:aaaaaaaaaaaaaaaa", "k0"),
+      {},
+      { action: "recreate", reason: "the configuration changed" },
+    ],
+    [
+      "the reference now names another image",
+      running("sha256:bbbbbbbbbbbbbbbb"),
+      {},
+      { action: "reuse-image", reason: "redis:7 (image aaaaaaaaaaaa), running image bbbbbbbbbbbb" },
+    ],
+    [
+      "--force-rebuild makes the container anew: there is nothing to build",
+      running("sha256:aaaaaaaaaaaaaaaa"),
+      { force: true },
+      { action: "recreate", reason: "--force-rebuild" },
+    ],
+  ])("%s", (_name, observed, overrides, expected) => {
+    expect(decide(observed, { ...pulled, ...overrides })).toEqual(expected);
+  });
+
+  it.each([
+    ["missing", null, true],
+    ["missing", "sha256:aaaa", false],
+    ["always", null, true],
+    ["always", "sha256:aaaa", true],
+  ] as const)("pull_policy %s with local image %s: pulls = %s", (pullPolicy, localId, pulls) => {
+    expect(needsPull({ reference: "redis:7", pullPolicy }, localId)).toBe(pulls);
   });
 });

@@ -53,6 +53,8 @@ describe("the full fixture manifest", async () => {
       buildArgs: {},
       volumes: [],
       networks: [],
+      envFiles: [],
+      dependsOnStarted: [],
     };
     expect(manifest).toEqual({
       file: path.join(dir, "services.yaml"),
@@ -97,11 +99,12 @@ describe("the full fixture manifest", async () => {
             { hostPort: 9000, containerPort: 9000, protocol: "udp" },
           ],
           environment: secrets(environment.auth),
-          envFile: path.join(dir, "env", "auth.env"),
+          envFiles: [path.join(dir, "env", "auth.env")],
           volumes: ["auth-data:/data", `${path.join(dir, "config")}:/config:ro`, "/srv/shared:/shared"],
           networks: ["letzgo"],
           command: ["node", "server.js", "--port", "3000"],
           dependsOn: ["shared-service", "db-migrate"],
+          dependsOnStarted: [],
           restart: "unless-stopped",
           labels: { team: "core", tier: "1" },
           memory: 512 * 1024 ** 2,
@@ -240,9 +243,11 @@ describe("defaults and normalisation", () => {
           hosts: ["local"],
           ports: [],
           environment: {},
+          envFiles: [],
           volumes: [],
           networks: [],
           dependsOn: [],
+          dependsOnStarted: [],
           restart: "unless-stopped",
           labels: {},
           health: { kind: "none" },
@@ -403,5 +408,116 @@ describe("defaults and normalisation", () => {
       env: {},
     });
     expect(manifestOf(result).project).toBe("shop.api-v2");
+  });
+});
+
+describe("image services and Compose's forms", () => {
+  const files: Record<string, string> = {
+    "/srv/app/base.env": "A=base\nB=base\n",
+    "/srv/app/local.env": "B=local\nC=local\n",
+  };
+  const parse = (text: string) =>
+    manifestOf(
+      parseManifest(text, {
+        file: "/srv/app/services.yaml",
+        env: {},
+        exists: () => true,
+        readFile: (file) => {
+          const content = files[file];
+          if (content === undefined) throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+          return content;
+        },
+      }),
+    );
+
+  it("an image service has its image and pull policy, no repo; the defaults' build keys do not apply", () => {
+    const { services } = parse(yaml`
+      defaults: { branch: release, context: app, pull_policy: always }
+      services:
+        db: { image: "postgres:16", pull_policy: missing }
+        cache: { image: "registry.example.com:5000/acme/redis@sha256:${"a".repeat(64)}" }
+        api: { repo: . }
+    `);
+    expect(services.db).toMatchObject({ image: { reference: "postgres:16", pullPolicy: "missing" } });
+    expect(services.db).not.toHaveProperty("repo");
+    expect(services.cache?.image).toEqual({
+      reference: `registry.example.com:5000/acme/redis@sha256:${"a".repeat(64)}`,
+      pullPolicy: "always",
+    });
+    expect(services.api).toMatchObject({ repo: "/srv/app", context: "app", branch: "release" });
+    expect(services.api).not.toHaveProperty("image");
+  });
+
+  it.each([
+    ["build: a folder", "build: services/api", { context: "services/api", dockerfile: "Dockerfile" }],
+    [
+      "build: a map",
+      "build: { context: ./api/, dockerfile: docker/Prod.Dockerfile, target: runtime, args: { N: 1 } }",
+      { context: "api", dockerfile: "docker/Prod.Dockerfile", target: "runtime", buildArgs: { N: "1" } },
+    ],
+    ["build.args as a list", 'build: { args: ["N=1", "EMPTY="] }', { buildArgs: { N: "1", EMPTY: "" } }],
+  ])("%s is the flat build keys", (_, written, expected) => {
+    const { services } = parse(`services:\n  api:\n    repo: .\n    ${written}\n`);
+    const { buildArgs, ...rest } = expected as { buildArgs?: Record<string, string> };
+    expect(services.api).toMatchObject(rest);
+    if (buildArgs) expect(revealAll(services.api?.buildArgs ?? {})).toEqual(buildArgs);
+  });
+
+  it("Compose's build: in a service merges with the defaults' flat keys like the flat keys do", () => {
+    const { services } = parse(yaml`
+      defaults: { dockerfile: Base.Dockerfile, build_args: { A: 1 } }
+      services:
+        api: { repo: ., build: { context: api, args: { B: 2 } } }
+    `);
+    expect(services.api).toMatchObject({ context: "api", dockerfile: "Base.Dockerfile" });
+    expect(revealAll(services.api?.buildArgs ?? {})).toEqual({ A: "1", B: "2" });
+  });
+
+  it("depends_on as Compose's map: every dependency, those with service_started apart", () => {
+    const { services } = parse(yaml`
+      services:
+        web:
+          repo: .
+          depends_on:
+            api: { condition: service_healthy }
+            cache: { condition: service_started }
+            migrate: { condition: service_completed_successfully }
+        api: { repo: ., depends_on: [cache] }
+        cache: { image: redis:7 }
+        migrate: { repo: ., kind: job }
+    `);
+    expect(services.web).toMatchObject({
+      dependsOn: ["api", "cache", "migrate"],
+      dependsOnStarted: ["cache"],
+    });
+    expect(services.api).toMatchObject({ dependsOn: ["cache"], dependsOnStarted: [] });
+  });
+
+  it("env_file as a list: later files override earlier ones, environment overrides them all", () => {
+    const { services } = parse(yaml`
+      services:
+        a:
+          repo: .
+          env_file: [base.env, { path: local.env }, { path: absent.env, required: false }]
+          environment: { C: own }
+    `);
+    expect(services.a?.envFiles).toEqual(["/srv/app/base.env", "/srv/app/local.env", "/srv/app/absent.env"]);
+    expect(revealAll(services.a?.environment ?? {})).toEqual({ A: "base", B: "local", C: "own" });
+  });
+
+  it("a job's gate is its exit code: health: { timeout } alone, and only the defaults' timeout", () => {
+    const { services } = parse(yaml`
+      defaults:
+        health: { path: /health, interval: 250ms, timeout: 45s }
+      services:
+        migrate: { repo: ., kind: job, health: { timeout: 20s } }
+        seed: { repo: ., kind: job }
+        probed: { repo: ., kind: job, health: { running: 2s } }
+        off: { repo: ., kind: job, health: false }
+    `);
+    expect(services.migrate?.health).toEqual({ kind: "none", timeoutMs: 20_000 });
+    expect(services.seed?.health).toEqual({ kind: "none", timeoutMs: 45_000 });
+    expect(services.probed?.health).toEqual({ kind: "running", durationMs: 2_000 });
+    expect(services.off?.health).toEqual({ kind: "none" });
   });
 });

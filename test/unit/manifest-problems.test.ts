@@ -617,7 +617,11 @@ const cases: Case[] = [
       ],
       ["services.auth-service.health.timeout", 13, "expected a duration"],
       ["services.user-service.depends_on.1", 17, 'unknown service "billing"'],
-      ["services.user-service.healthcheck", 18, 'unknown key "healthcheck" (did you mean "health"?)'],
+      [
+        "services.user-service.healthcheck",
+        18,
+        '"healthcheck" is a Docker Compose key that this tool does not support: use health: {docker: true}',
+      ],
       ["services.all", 19, '"all" is reserved'],
       [
         "services.all.ports.0",
@@ -655,6 +659,182 @@ const cases: Case[] = [
       ["services.from-env.branch", 12, 'must not contain "@{"'],
       ["services.from-env.git_timeout", 13, "expected a duration"],
       ["services.inherits.repo", 15, "transport ftp:// is not allowed"],
+    ],
+  },
+  {
+    name: "image services: repo and image together, neither, a bad reference, image as a default",
+    manifest: yaml`
+      defaults:
+        image: redis:7
+      services:
+        both: { repo: git@github.com:acme/a.git, image: redis:7 }
+        neither: { ports: ["3000:3000"] }
+        bad: { image: "Redis 7" }
+    `,
+    problems: [
+      ["defaults.image", 2, "image cannot be a default"],
+      ["services.both.repo", 4, "give either repo (built) or image (pulled), not both"],
+      ["services.neither.repo", 5, "is required: give repo (a git repository to build) or image"],
+      ["services.bad.image", 6, 'expected an image reference such as "postgres:16"'],
+    ],
+  },
+  {
+    name: "image services are not built; pull_policy is for image services only",
+    manifest: yaml`
+      defaults:
+        branch: main
+        context: app
+        pull_policy: always
+      services:
+        cache:
+          image: redis:7
+          branch: release
+          build: { dockerfile: Dockerfile }
+          pull_policy: sometimes
+        api:
+          repo: git@github.com:acme/api.git
+          pull_policy: missing
+    `,
+    problems: [
+      ["services.cache.branch", 8, "an image service is pulled, not built: branch applies only"],
+      ["services.cache.build", 9, "an image service is pulled, not built: build applies only"],
+      ["services.cache.pull_policy", 10, 'must be one of: "missing", "always"'],
+      ["services.api.pull_policy", 13, "pull_policy applies only to a service with image"],
+    ],
+  },
+  {
+    name: "Compose's build: together with the flat keys, with a key it does not take, and context escaping",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          build: { context: api, args: { A: 1 } }
+          build_args: { B: 2 }
+        b:
+          repo: git@github.com:acme/b.git
+          build: { context: api, cache_from: [x] }
+        c:
+          repo: git@github.com:acme/c.git
+          build: { args: [NOVALUE] }
+        d:
+          repo: git@github.com:acme/d.git
+          build: ../up
+    `,
+    problems: [
+      ["services.a.build_args", 5, "build_args and build: are two spellings of the build settings"],
+      [
+        "services.b.build.cache_from",
+        8,
+        '"cache_from" is a Docker Compose key that this tool does not support under build:',
+      ],
+      ["services.c.build.args.0", 11, 'expected "KEY=value"'],
+      ["services.d.build.context", 14, "must be a folder inside the repository"],
+    ],
+  },
+  {
+    name: "depends_on as Compose's map: a bad condition, a Compose key it does not take",
+    manifest: yaml`
+      services:
+        web:
+          repo: git@github.com:acme/web.git
+          depends_on:
+            cache: { condition: service_ready }
+        api:
+          repo: git@github.com:acme/api.git
+          depends_on: { web: { condition: service_healthy, restart: true } }
+        cache: { image: redis:7 }
+    `,
+    problems: [
+      ["services.web.depends_on.cache.condition", 5, 'must be one of: "service_healthy"'],
+      [
+        "services.api.depends_on.web.restart",
+        8,
+        '"restart" is a Docker Compose key that this tool does not support',
+      ],
+    ],
+  },
+  {
+    name: "depends_on as Compose's map: an unknown service, completion of a service that is not a job",
+    manifest: yaml`
+      services:
+        web:
+          repo: git@github.com:acme/web.git
+          depends_on:
+            api: { condition: service_completed_successfully }
+            migrate: { condition: service_completed_successfully }
+            billing: { condition: service_started }
+        api: { repo: git@github.com:acme/api.git }
+        migrate: { repo: git@github.com:acme/api.git, kind: job }
+    `,
+    problems: [
+      ["services.web.depends_on.api.condition", 5, "api is not a job (kind: job), so it never completes"],
+      ["services.web.depends_on.billing", 7, 'unknown service "billing"'],
+    ],
+  },
+  {
+    name: "a dependency cycle in the map form points at the map's entry",
+    manifest: yaml`
+      services:
+        a: { repo: git@github.com:acme/a.git, depends_on: { b: { condition: service_started } } }
+        b: { repo: git@github.com:acme/b.git, depends_on: [a] }
+    `,
+    problems: [["services.a.depends_on.b", 2, "dependency cycle: a -> b -> a"]],
+  },
+  {
+    name: "env_file as a list: each entry has its own path; an optional missing file is no problem",
+    manifest: yaml`
+      services:
+        a:
+          repo: git@github.com:acme/a.git
+          env_file:
+            - base.env
+            - ../outside.env
+            - missing.env
+            - { path: optional.env, required: false }
+            - { path: bad.env }
+    `,
+    files: { "base.env": "A=1\n", "bad.env": "not an assignment\n" },
+    problems: [
+      ["services.a.env_file.1", 6, "must be inside the manifest's folder"],
+      ["services.a.env_file.2", 7, "not found"],
+      ["services.a.env_file.4.path", 9, "line 1: expected KEY=VALUE"],
+    ],
+  },
+  {
+    name: "a job without a probe takes only a timeout",
+    manifest: yaml`
+      services:
+        migrate:
+          repo: git@github.com:acme/m.git
+          kind: job
+          health: { timeout: 20s, interval: 1s }
+    `,
+    problems: [
+      ["services.migrate.health", 5, "a job is gated by its exit code: only timeout applies, not interval"],
+    ],
+  },
+  {
+    name: "Docker Compose's keys are named as such, with what to use instead",
+    manifest: yaml`
+      name: shop
+      networks: { front: {} }
+      services:
+        api:
+          repo: git@github.com:acme/api.git
+          container_name: api
+          deploy: { replicas: 2 }
+          expose: ["3000"]
+          profiles: [debug]
+          privileged: true
+    `,
+    problems: [
+      ["name", 1, '"name" is a Docker Compose key that this tool does not support: use project'],
+      ["networks", 2, "networks listed by a service are created when missing"],
+      ["services.api.container_name", 6, "containers are named <project>-<service>"],
+      ["services.api.deploy", 7, "for limits use memory and cpus"],
+      ["services.api.expose", 8, "reach each other on any port by service name"],
+      ["services.api.profiles", 9, "select services on the command line"],
+      ["services.api.privileged", 10, '"privileged" is a Docker Compose key that this tool does not support'],
     ],
   },
 ];

@@ -57,6 +57,35 @@ describe("buildPlan", () => {
   });
 });
 
+describe("buildPlan with image services and Compose's depends_on conditions", () => {
+  const composed = manifestFixture([
+    serviceFixture({
+      name: "cache",
+      repo: undefined,
+      image: { reference: "redis:7", pullPolicy: "missing" },
+    }),
+    serviceFixture({ name: "db" }),
+    serviceFixture({ name: "web", dependsOn: ["cache", "db"], dependsOnStarted: ["cache"] }),
+  ]);
+
+  it("an image service's branch is its image reference, whatever ref is asked for", () => {
+    const plan = buildPlan(composed, ["cache", "web"], "feature", "run-4", options);
+    expect(plan.targets.map((target) => [target.ref.key, target.branch])).toEqual([
+      ["cache", "redis:7"],
+      ["web", "feature"],
+    ]);
+  });
+
+  it("a service_started dependency is waited for only until its container starts", () => {
+    const plan = buildPlan(composed, ["cache", "db", "web"], undefined, "run-5", options);
+    expect(plan.targets.map((target) => [target.ref.key, target.waitsFor, target.startOnly])).toEqual([
+      ["cache", [], []],
+      ["db", [], []],
+      ["web", ["cache", "db"], ["cache"]],
+    ]);
+  });
+});
+
 describe("newRunId", () => {
   it("is the UTC start time plus a random suffix", () => {
     expect(newRunId(new Date("2026-11-23T09:15:00.123Z"), () => 0.5)).toBe("20261123T091500Z-8000");

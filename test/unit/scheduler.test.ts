@@ -186,4 +186,72 @@ describe("schedule", () => {
     const { hooks } = harness();
     expect((await schedule(items, hooks, { concurrency: 1, failFast: false }))[0]?.state).toBe("succeeded");
   });
+
+  describe("a dependency whose start is enough (Compose's service_started)", () => {
+    /** Each item: `start` after one tick (unless it fails before), then its end after `gateTicks` more. */
+    function startHooks(
+      plan: Record<string, { gateTicks: number; ends: ServiceState; failsBeforeStart?: true }>,
+    ) {
+      const events: string[] = [];
+      const tick = () => new Promise((resolve) => setImmediate(resolve));
+      const hooks = {
+        async run(
+          target: Item & { startOnly?: string[] },
+          dependenciesReady: () => Promise<string | null>,
+          _pending: () => boolean,
+          started: () => void,
+        ): Promise<Result> {
+          const how = plan[target.key] ?? { gateTicks: 0, ends: "succeeded" as const };
+          const blocked = await dependenciesReady();
+          if (blocked) return { key: target.key, state: "skipped", reason: blocked };
+          await tick();
+          if (how.failsBeforeStart) return { key: target.key, state: how.ends };
+          events.push(`start ${target.key}`);
+          started();
+          for (let i = 0; i < how.gateTicks; i++) await tick();
+          events.push(`${how.ends} ${target.key}`);
+          return { key: target.key, state: how.ends };
+        },
+        notStarted: (target: Item): Result => ({ key: target.key, state: "skipped" }),
+        crashed: (target: Item): Result => ({ key: target.key, state: "failed" }),
+      };
+      return { events, hooks };
+    }
+
+    it("starts the dependent once the dependency's container started, before its gate passed", async () => {
+      const { events, hooks } = startHooks({ db: { gateTicks: 5, ends: "succeeded" } });
+      const items = [item("db"), { ...item("web", ["db"]), startOnly: ["db"] }, item("api", ["db"])];
+      const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
+      expect(results.map((result) => result.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+      expect(events.indexOf("start web")).toBeLessThan(events.indexOf("succeeded db"));
+      expect(events.indexOf("start api")).toBeGreaterThan(events.indexOf("succeeded db"));
+    });
+
+    it("does not undo the start when the dependency then fails its gate", async () => {
+      const { hooks } = startHooks({ db: { gateTicks: 3, ends: "rolled_back" } });
+      const items = [item("db"), { ...item("web", ["db"]), startOnly: ["db"] }];
+      const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
+      expect(results.map((result) => result.state)).toEqual(["rolled_back", "succeeded"]);
+    });
+
+    it("skips the dependent when the dependency ends before it started; goes on when it was unchanged", async () => {
+      const { hooks } = startHooks({
+        db: { gateTicks: 0, ends: "failed", failsBeforeStart: true },
+        cache: { gateTicks: 0, ends: "unchanged", failsBeforeStart: true },
+      });
+      const items = [
+        item("db"),
+        item("cache"),
+        { ...item("web", ["db"]), startOnly: ["db"] },
+        { ...item("api", ["cache"]), startOnly: ["cache"] },
+      ];
+      const results = await schedule(items, hooks, { concurrency: 10, failFast: false });
+      expect(results.map((result) => [result.key, result.state, result.reason])).toEqual([
+        ["db", "failed", undefined],
+        ["cache", "unchanged", undefined],
+        ["web", "skipped", "dependency db ended failed before its container started"],
+        ["api", "succeeded", undefined],
+      ]);
+    });
+  });
 });

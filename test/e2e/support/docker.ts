@@ -1,4 +1,7 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import Docker from "dockerode";
 import { request } from "undici";
 import { LABEL } from "../../../src/labels.js";
@@ -105,4 +108,28 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   if (port === undefined) throw new Error("no free port");
   return port;
+}
+
+/**
+ * Builds an image from `files` (a Dockerfile and what it copies) and tags it `tag`, outside the CLI: the local
+ * images that image services deploy (no registry is reachable here). Build them `FROM busybox:latest` with a
+ * change of their own, never deploy busybox itself: cleanupProject removes a project's images by id.
+ */
+export async function buildLocalImage(tag: string, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "deploy-e2e-image-"));
+  try {
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
+    const stream = await docker.buildImage({ context: dir, src: Object.keys(files) }, { t: tag, rm: true });
+    const output = await new Promise<Array<{ error?: string }>>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+    const failure = output.find((line) => line.error);
+    if (failure) throw new Error(`building ${tag} failed: ${failure.error}`);
+    return (await inspectImage(tag)).Id;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

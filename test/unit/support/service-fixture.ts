@@ -15,9 +15,11 @@ export function serviceFixture(overrides: Partial<ServiceSpec> = {}): ServiceSpe
     hosts: ["local"],
     ports: [{ hostIp: "127.0.0.1", hostPort: 3000, containerPort: 8080, protocol: "tcp" }],
     environment: { PORT: new Secret("8080") },
+    envFiles: [],
     volumes: [],
     networks: [],
     dependsOn: [],
+    dependsOnStarted: [],
     restart: "unless-stopped",
     labels: {},
     health: {
