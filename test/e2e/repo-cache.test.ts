@@ -158,7 +158,7 @@ describe("the repository cache", () => {
       expect(error).toBeInstanceOf(PhaseError);
       expect((error as PhaseError).phase).toBe("git");
       expect((error as PhaseError).message).toBe(
-        `fetching branch main of ${url(server.port).replace("deploy:SECRET-TOKEN", "***")} failed: ` +
+        `fetching branch main of ${url(server.port).replace("deploy:SECRET-TOKEN", "[REDACTED]")} failed: ` +
           "no answer within 1.5s (git_timeout)",
       );
     });

@@ -227,20 +227,30 @@ describe("SSH hosts", () => {
   });
 });
 
-/** Three clients inside the host's namespace ask `url` every 30 ms (no retries) until stopped; what they saw. */
+/**
+ * Three clients inside the host's namespace ask `url` every 30 ms, a new connection each time and no retries,
+ * until stopped; what they saw. (Like test/e2e/support/probe.ts, but run where the host's ports are.)
+ */
 const INSIDE_PROBE = `
+const { request } = require("node:http");
 const url = process.argv[1];
-const seen = { ok: 0, failed: 0 };
+const seen = { ok: 0, failed: 0, errors: [] };
 let running = true;
 process.on("SIGTERM", () => { running = false; });
+const once = () => new Promise((resolve, reject) => {
+  const req = request(url, { agent: false, timeout: 2000 }, (res) => {
+    res.resume();
+    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error("HTTP " + res.statusCode))));
+  });
+  req.on("timeout", () => req.destroy(new Error("timeout")));
+  req.on("error", reject);
+  req.end();
+});
 const loop = async () => {
   while (running) {
     const started = Date.now();
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.text();
-      if (response.ok) seen.ok++; else seen.failed++;
-    } catch { seen.failed++; }
+    try { await once(); seen.ok++; }
+    catch (error) { seen.failed++; if (seen.errors.length < 3) seen.errors.push(error.message); }
     await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
   }
 };
@@ -280,8 +290,8 @@ describe("the proxy on an SSH host", () => {
     probe.kill("SIGTERM");
     await ended;
     expectExit(result, 0);
-    const seen = JSON.parse(out) as { ok: number; failed: number };
-    expect(seen.failed, result.output).toBe(0);
+    const seen = JSON.parse(out) as { ok: number; failed: number; errors: string[] };
+    expect(seen.failed, `${seen.errors.join("; ")}\n${result.output}`).toBe(0);
     expect(seen.ok).toBeGreaterThan(20);
     expect(result.output).toMatch(/proxy .*-proxy reloaded: web-remote now served by/);
   });
