@@ -14,6 +14,7 @@ import {
   labelsInDockerfile,
 } from "../docker/specs.js";
 import { errorMessage, inPhase, PhaseError } from "../errors.js";
+import type { RefKind } from "../git/refs.js";
 import type { Clock } from "../health/clock.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import type { HostConnection } from "../hosts/pool.js";
@@ -88,7 +89,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     phase = "deploy";
     const releases = await history;
-    tracker.note({ commit: source.commit, image: source.image });
+    tracker.note({ commit: source.commit, image: source.image, ref_kind: source.refKind });
     const inputs: ContainerInputs = {
       project: plan.project,
       service,
@@ -96,6 +97,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       image: source.image,
       commit: source.commit,
       branch: source.ref ?? target.branch,
+      refKind: source.refKind,
       runId: plan.runId,
       buildHash: source.buildHash,
     };
@@ -203,6 +205,8 @@ interface ImageSource {
   image: string;
   commit: string;
   buildHash: string;
+  /** What the ref turned out to be (null: a release recorded before the tool recorded it). */
+  refKind: RefKind | null;
   /** Set when the image is built from git; absent when an existing image is deployed (rollback). */
   contextTree?: string;
   /** Set when a recorded release is deployed (rollback): that image exactly, and the ref it was deployed from. */
@@ -210,7 +214,7 @@ interface ImageSource {
   ref?: string;
 }
 
-/** Fetches the branch and names the image its commit builds. */
+/** Fetches the ref (a branch, a tag or a commit) and names the image its commit builds. */
 async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const { plan, target, tracker } = deps;
   const { service } = target;
@@ -218,11 +222,12 @@ async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const revision = await deps.repos.fetch(service.repo, target.branch, service.context, service.gitTimeoutMs);
   tracker.log(
     "git",
-    `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
+    `${revision.kind} ${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
   );
   return {
     image: imageTag(plan.project, service.name, revision.commit),
     commit: revision.commit,
+    refKind: revision.kind,
     buildHash: buildHash({ service, contextTree: revision.contextTree }),
     contextTree: revision.contextTree,
   };
@@ -262,6 +267,7 @@ async function rollbackSource(
     imageId: release.imageId,
     commit: release.commit,
     ref: release.ref,
+    refKind: release.refKind,
     buildHash: release.buildHash,
   };
 }

@@ -13,6 +13,7 @@ function release(name: string, image: string, commit: string, minute: number): R
     tag: `p/chat:${commit.repeat(12).slice(0, 12)}`,
     commit: commit.repeat(40).slice(0, 40),
     ref: "main",
+    refKind: "branch",
     createdAt: time,
     runId: `run-${name}`,
     configHash: "c",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSection } from "../../src/commands/logs-action.js";
 import { gitEnv } from "../../src/git/git-env.js";
-import { parseTreeListing } from "../../src/git/repo-cache.js";
+import { parseTreeListing } from "../../src/git/bare-repo.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
 import { healthUrl } from "../../src/health/url.js";
 import { localEngineOptions } from "../../src/hosts/local.js";
