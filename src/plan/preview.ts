@@ -1,6 +1,7 @@
 import type { Engine, ListedContainer } from "../docker/engine.js";
 import { buildHash, configHash } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
+import type { RefKind } from "../git/refs.js";
 import type { HostPool } from "../hosts/pool.js";
 import { containerName, imageTag, LABEL } from "../labels.js";
 import type { HostSpec } from "../manifest/types.js";
@@ -13,6 +14,8 @@ export interface TargetPreview {
   service: string;
   host: string;
   branch: string;
+  /** What `branch` turned out to be; null when git could not tell (the row's action is then `error`). */
+  ref_kind: RefKind | null;
   commit: string | null;
   image: string | null;
   action: Action | "error";
@@ -49,6 +52,7 @@ export async function previewPlan(
       } catch (error) {
         return {
           ...base,
+          ref_kind: null,
           commit: null,
           image: null,
           running_image: null,
@@ -134,6 +138,7 @@ async function previewTarget(
     },
   );
   return {
+    ref_kind: revision.kind,
     commit: revision.commit,
     image,
     action: decision.action,
