@@ -40,9 +40,13 @@ export class BareRepo {
     return parseLsRemote(output);
   }
 
-  /** Fetches `refspecs` (`--depth=1` unless `history`, which fetches whole history, deepening a shallow cache). */
+  /**
+   * Fetches `refspecs`: `--depth=1`, or with `history` their whole history (deepening a shallow cache), pruning
+   * what the remote deleted so that a branch `a/b` can replace a deleted `a`.
+   */
   async fetch(refspecs: string[], options: { history?: boolean } = {}): Promise<void> {
-    const depth = options.history ? ((await this.#isShallow()) ? ["--unshallow"] : []) : ["--depth=1"];
+    const shallow = options.history && (await this.#isShallow());
+    const depth = options.history ? ["--prune", ...(shallow ? ["--unshallow"] : [])] : ["--depth=1"];
     await runGit(
       [
         "--git-dir",
