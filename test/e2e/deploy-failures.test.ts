@@ -114,7 +114,9 @@ describe("a run with failures", () => {
     expect(status.state).toBe("failed");
     expect(status.branch).toBe("does-not-exist");
     expect(status.error?.phase).toBe("git");
-    expect(status.error?.message).toMatch(/^does-not-exist is not a branch, tag or commit of .*\(branches: main;/);
+    expect(status.error?.message).toMatch(
+      /^does-not-exist is not a branch, tag or commit of .*\(branches: main;/,
+    );
   });
 
   it("names every failed service in its output", () => {
