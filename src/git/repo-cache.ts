@@ -52,7 +52,8 @@ export interface FetchOptions {
 const DEFAULT_TIMEOUT_MS = durationMs(DEFAULTS.gitTimeout);
 
 /**
- * A cache of bare repositories, one per repo URL, outside any work tree. Fetches are shallow. Two deploys of
+ * A cache of bare repositories, one per repo URL, outside any work tree. A branch, a tag or a commit is fetched
+ * shallow; only an abbreviated commit id (or a server that refuses a commit by id) needs history. Two deploys of
  * services sharing a repository (in this process or in two processes) never run git on it at once: an
  * in-process queue plus a lock file per repository, because git fails on a concurrent `index.lock`/`shallow.lock`.
  */
@@ -81,9 +82,7 @@ export class RepoCache {
     const fetching = new Fetching(git, ref, shown, signal);
     signal?.throwIfAborted();
     if (isFullCommitId(ref)) return this.#commit(fetching, ref.toLowerCase());
-    const remote = await git
-      .remoteRefs()
-      .catch((error: unknown) => fetching.fail(`looking up ${ref} in`, error));
+    const remote = await fetching.remoteRefs();
     const target = classifyRef(ref, remote);
     switch (target.kind) {
       case "branch":
@@ -144,7 +143,7 @@ export class RepoCache {
           },
         );
         if (!fetched || !(await git.hasCommit(commit))) {
-          const refs = remote ?? (await fetching.listed(git.remoteRefs()));
+          const refs = remote ?? (await fetching.remoteRefs());
           await this.#fetchHistory(fetching, refs, { force: true });
           if (!(await git.hasCommit(commit))) throw new PhaseError("git", fetching.unknown(refs));
         }
@@ -317,8 +316,9 @@ class Fetching {
     throw new PhaseError("git", `${what} ${this.shown} failed: ${errorMessage(error)}`, { cause: error });
   }
 
-  listed(refs: Promise<RemoteRefs>): Promise<RemoteRefs> {
-    return refs.catch((error: unknown) => this.fail(`looking up ${this.ref} in`, error));
+  /** The remote's branches and tags (`git ls-remote`). */
+  remoteRefs(): Promise<RemoteRefs> {
+    return this.git.remoteRefs().catch((error: unknown) => this.fail(`looking up ${this.ref} in`, error));
   }
 
   unknown(remote: RemoteRefs): string {
