@@ -5,6 +5,8 @@ export const LABEL = {
   host: "io.deploy.host",
   commit: "io.deploy.commit",
   branch: "io.deploy.branch",
+  /** What the branch label's ref turned out to be: branch, tag or commit. */
+  refKind: "io.deploy.ref-kind",
   runId: "io.deploy.run-id",
   /** Hash of the container's effective configuration (like Compose's config-hash): a change recreates it. */
   configHash: "io.deploy.config-hash",

@@ -1,3 +1,5 @@
+import type { RefKind } from "./git/refs.js";
+
 /**
  * A release: one deploy of a service on a host that passed its gate. Releases are recorded on the host (see
  * docker/release-record.ts), so every deployer of that host — cron on the VPS, a CI runner — sees the same
@@ -13,6 +15,8 @@ export interface Release {
   commit: string;
   /** The branch, tag or commit that was asked for. */
   ref: string;
+  /** What `ref` turned out to be; null on a release recorded before the tool recorded it. */
+  refKind: RefKind | null;
   /** ISO-8601 time the release went live. */
   createdAt: string;
   runId: string;

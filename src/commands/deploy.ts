@@ -30,7 +30,7 @@ export function deployCommand(
         })
         .positional("branch", {
           type: "string",
-          describe: "branch for every selected service (default: manifest's)",
+          describe: "branch, tag or commit for every selected service (default: manifest's branch)",
           coerce: refArgument,
         })
         .option("force-rebuild", {
@@ -50,6 +50,7 @@ export function deployCommand(
           describe: "put the previous container back on failure (--no-rollback keeps the failed one)",
         })
         .example("$0 all main", "deploy every service from branch main")
+        .example("$0 auth-service v1.2.0", "deploy tag v1.2.0 (or a commit: $0 auth-service 3f2a9c1)")
         .example("$0 auth-service,user-service main --force-rebuild", "rebuild two services without cache")
         .example("$0 all --output plain >> /var/log/deploy.log 2>&1", "from cron")
         .example("$0 all --json | jq .services", "the run summary as JSON") as unknown as Argv<DeployArgs>,

@@ -20,7 +20,7 @@ export function planCommand(io: Io, setExit: (code: number) => void): CommandMod
         .positional("services", { type: "string", describe: "`all` or a comma list" })
         .positional("branch", {
           type: "string",
-          describe: "branch for every selected service",
+          describe: "branch, tag or commit for every selected service",
           coerce: refArgument,
         })
         .option("force-rebuild", { type: "boolean", default: false, describe: "plan as if --force-rebuild" })

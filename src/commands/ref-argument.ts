@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
 import { refProblem } from "../manifest/git-values.js";
 
-/** The `[branch]` argument (yargs coerce): a valid git ref, never one git could take for an option. */
+/** The `[branch]` argument (yargs coerce): a branch, tag or commit name git accepts, never one it could take for an option. */
 export function refArgument(ref: string | undefined): string | undefined {
   if (ref === undefined) return undefined;
   const problem = refProblem(ref);

@@ -1,4 +1,5 @@
 import { EXIT, errorMessage, UsageError } from "../errors.js";
+import type { RefKind } from "../git/refs.js";
 import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
 import type { Io } from "../io.js";
@@ -18,6 +19,8 @@ export interface ReleaseRow {
   image_id: string;
   commit: string;
   ref: string;
+  /** Null for a release recorded by a version that did not record it. */
+  ref_kind: RefKind | null;
   run_id: string;
   kind: "service" | "job";
 }
@@ -76,6 +79,7 @@ async function hostReleases(
       image_id: release.imageId,
       commit: release.commit,
       ref: release.ref,
+      ref_kind: release.refKind,
       run_id: release.runId,
       kind: release.kind,
     }));
@@ -98,7 +102,7 @@ export function formatReleases(results: HostReleases[], nowMs: number): string {
         release.tag,
         shortId(release.image_id),
         release.commit.slice(0, 12),
-        release.ref,
+        release.ref_kind ? `${release.ref} (${release.ref_kind})` : release.ref,
         release.run_id,
       ]);
       return `${title}:\n${formatTable(["live", "age", "tag", "image", "commit", "ref", "run"], rows)}`;

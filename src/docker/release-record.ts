@@ -1,4 +1,5 @@
 import type Dockerode from "dockerode";
+import { REF_KINDS, type RefKind } from "../git/refs.js";
 import { LABEL, releaseRecordName } from "../labels.js";
 import type { Release } from "../release.js";
 
@@ -34,6 +35,7 @@ export function releaseRecordOptions(
       [LABEL.releaseKind]: release.kind,
       [LABEL.commit]: release.commit,
       [LABEL.branch]: release.ref,
+      [LABEL.refKind]: release.refKind ?? "",
       [LABEL.runId]: release.runId,
       [LABEL.configHash]: release.configHash,
       [LABEL.buildHash]: release.buildHash,
@@ -55,10 +57,15 @@ export function releaseFromRecord(recordId: string, labels: Record<string, strin
     tag,
     commit: labels[LABEL.commit] ?? "",
     ref: labels[LABEL.branch] ?? "",
+    refKind: refKindOf(labels[LABEL.refKind]),
     createdAt,
     runId,
     configHash: labels[LABEL.configHash] ?? "",
     buildHash: labels[LABEL.buildHash] ?? "",
     kind: labels[LABEL.releaseKind] === "job" ? "job" : "service",
   };
+}
+
+function refKindOf(label: string | undefined): RefKind | null {
+  return REF_KINDS.find((kind) => kind === label) ?? null;
 }

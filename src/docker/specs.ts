@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type Dockerode from "dockerode";
+import type { RefKind } from "../git/refs.js";
 import { healthUrl } from "../health/url.js";
 import { containerName, LABEL, proxyNetwork, upstreamAlias } from "../labels.js";
 import type { Builder, HostSpec, PortMapping, ServiceSpec } from "../manifest/types.js";
@@ -13,7 +14,9 @@ export interface ContainerInputs {
   host: string;
   image: string;
   commit: string;
+  /** The ref asked for, and what it turned out to be (null: unknown, a release recorded by an older version). */
   branch: string;
+  refKind: RefKind | null;
   runId: string;
   /** Hash of the image's build inputs; with the config hash it decides whether the container is unchanged. */
   buildHash: string;

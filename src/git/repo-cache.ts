@@ -1,40 +1,45 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
 import lockfile from "proper-lockfile";
 import { extract } from "tar-fs";
-import writeFileAtomic from "write-file-atomic";
 import { makePrivateDir } from "../cache-home.js";
 import { errorMessage, PhaseError } from "../errors.js";
 import { DEFAULTS } from "../manifest/fields.js";
 import { refProblem, repoProblem } from "../manifest/git-values.js";
 import { durationMs } from "../manifest/values.js";
 import { redactUrl } from "../url-redact.js";
-import { gitEnv, networkConfig } from "./git-env.js";
+import { BareRepo } from "./bare-repo.js";
+import { gitEnv } from "./git-env.js";
+import {
+  type FetchedCommit,
+  readHistoryMark,
+  readRefRecord,
+  writeHistoryMark,
+  writeRefRecord,
+} from "./ref-records.js";
+import {
+  ambiguousMessage,
+  classifyRef,
+  isFullCommitId,
+  type RefKind,
+  type RemoteRefs,
+  unknownRefMessage,
+} from "./refs.js";
 import { fetchUrl } from "./repo-url.js";
-import { runGit } from "./run-git.js";
+import { GitCommandError, runGit } from "./run-git.js";
 
 export interface FetchedRevision {
   commit: string;
   /** Id of the git tree at the build context: equal ids mean an identical context, whatever the commit. */
   contextTree: string;
+  kind: RefKind;
 }
 
-/** A fetched branch: its commit and the tree id of every folder in it ("." for the root). */
-export interface FetchedBranch {
-  commit: string;
-  trees: ReadonlyMap<string, string>;
-}
-
-/** Pure: `git ls-tree -r -d -z` output (`<mode> tree <id>\t<path>\0`…) as path → tree id, plus the root. */
-export function parseTreeListing(listing: string, rootTree: string): Map<string, string> {
-  const trees = new Map([[".", rootTree]]);
-  for (const entry of listing.split("\0")) {
-    const match = /^\d+ tree ([0-9a-f]+)\t(.+)$/.exec(entry);
-    if (match?.[1] && match[2]) trees.set(match[2], match[1]);
-  }
-  return trees;
+/** A fetched ref: what it turned out to be, its commit and the tree id of every folder in it. */
+export interface FetchedRef extends FetchedCommit {
+  kind: RefKind;
 }
 
 /** How each call is bounded: the run's interrupt, and `git_timeout` for a step that talks to the remote. */
@@ -47,7 +52,8 @@ export interface FetchOptions {
 const DEFAULT_TIMEOUT_MS = durationMs(DEFAULTS.gitTimeout);
 
 /**
- * A cache of bare repositories, one per repo URL, outside any work tree. Fetches are shallow. Two deploys of
+ * A cache of bare repositories, one per repo URL, outside any work tree. A branch, a tag or a commit is fetched
+ * shallow; only an abbreviated commit id (or a server that refuses a commit by id) needs history. Two deploys of
  * services sharing a repository (in this process or in two processes) never run git on it at once: an
  * in-process queue plus a lock file per repository, because git fails on a concurrent `index.lock`/`shallow.lock`.
  */
@@ -58,80 +64,145 @@ export class RepoCache {
   constructor(readonly root: string) {}
 
   /**
-   * The commit `branch` of `repo` points at, shallow-fetched into the cache, with every folder's tree id. Once
-   * the cache has fetched the branch, the next call first asks only for its head (`git ls-remote`, one round
-   * trip without any pack negotiation): when it has not moved, the folder trees recorded then are reused, so a
-   * no-op deploy costs one git process per repository.
+   * The commit `ref` of `repo` names — a branch, a tag, or a commit id (full or abbreviated) — fetched into the
+   * cache, with every folder's tree id. A branch or tag is asked for first with `git ls-remote` (one round trip
+   * without any pack negotiation, which also tells a branch from a tag): when its head has not moved since the
+   * cache fetched it, the folder trees recorded then are reused, so a no-op deploy costs one git process per
+   * repository. A full commit id never moves: once fetched, it costs no git process at all.
    */
-  async fetch(repo: string, branch: string, options: FetchOptions = {}): Promise<FetchedBranch> {
+  async fetch(repo: string, ref: string, options: FetchOptions = {}): Promise<FetchedRef> {
     const { signal, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
     const shown = redactUrl(repo);
     // The manifest and the CLI refuse these already; this keeps every other caller to the same rules.
-    const refused = repoProblem(repo) ?? refProblem(branch);
-    if (refused)
-      throw new PhaseError("git", `refusing branch ${JSON.stringify(branch)} of ${shown}: ${refused}`);
+    const refused = repoProblem(repo) ?? refProblem(ref);
+    if (refused) throw new PhaseError("git", `refusing ref ${JSON.stringify(ref)} of ${shown}: ${refused}`);
     this.#private ??= makePrivateDir(this.root);
     await this.#private;
-    const dir = this.#repoDir(repo);
-    const fail = (what: string, error: unknown): never => {
-      signal?.throwIfAborted();
-      throw new PhaseError("git", `${what} branch ${branch} of ${shown} failed: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    };
-    // Reading needs no lock: ls-remote writes nothing here, and a record is replaced atomically, only once
-    // the ref it describes is in place. Nothing recorded (a new cache, a new branch): the fetch says all that
-    // ls-remote would.
+    const git = new BareRepo(this.#repoDir(repo), repo, timeoutMs, signal);
+    const fetching = new Fetching(git, ref, shown, signal);
     signal?.throwIfAborted();
-    const known = await readBranchRecord(dir, branch);
-    if (known) {
-      const head = await remoteHead(repo, branch, timeoutMs, signal).catch((error: unknown) =>
-        fail("reading", error),
-      );
-      if (!head) throw new PhaseError("git", `branch ${branch} does not exist in ${shown}`);
-      if (head === known.commit) return known;
+    if (isFullCommitId(ref)) return this.#commit(fetching, ref.toLowerCase());
+    const remote = await fetching.remoteRefs();
+    const target = classifyRef(ref, remote);
+    switch (target.kind) {
+      case "branch":
+      case "tag":
+        return this.#head(fetching, target.kind, target.name, target.commit);
+      case "commit":
+        return this.#commit(fetching, target.commit, remote);
+      case "abbreviation":
+        return this.#abbreviated(fetching, target.prefix, remote);
+      case "unknown":
+        throw new PhaseError("git", unknownRefMessage(ref, shown, remote));
     }
-    return this.#exclusive(dir, async () => {
-      signal?.throwIfAborted();
-      await this.#ensureBareRepo(dir);
-      const ref = `refs/deploy/heads/${branch}`;
-      await runGit(
-        [
-          "--git-dir",
-          dir,
-          ...networkConfig(timeoutMs),
-          // The cache holds shallow single-branch fetches: background maintenance after each would only cost time.
-          "-c",
-          "maintenance.auto=false",
-          "-c",
-          "gc.auto=0",
-          "fetch",
-          "--depth=1",
-          "--no-tags",
-          "--force",
-          "--end-of-options",
-          fetchUrl(repo),
-          `+refs/heads/${branch}:${ref}`,
-        ],
-        { env: gitEnv(process.env, timeoutMs), signal, timeoutMs },
-      ).catch((error: unknown) => fail("fetching", error));
-      // One git call for the commit and its root tree, one (at the same time) for every folder's tree: services
-      // sharing the repository then find their build context's tree without a git process each.
-      const local = { env: gitEnv(process.env, timeoutMs), signal };
-      const [revisions, listing] = await Promise.all([
-        runGit(
-          ["--git-dir", dir, "log", "-1", "--no-show-signature", "--format=%H%n%T", "--end-of-options", ref],
-          local,
-        ),
-        runGit(["--git-dir", dir, "ls-tree", "-r", "-d", "-z", "--end-of-options", ref], local),
-      ]);
-      const [commit = "", root = ""] = revisions.trim().split("\n");
-      const fetched = { commit, trees: parseTreeListing(listing, root) };
+  }
+
+  /** A branch or tag whose head is `head` now: the record of its last fetch while it has not moved. */
+  async #head(fetching: Fetching, kind: "branch" | "tag", name: string, head: string): Promise<FetchedRef> {
+    const { git } = fetching;
+    // Reading needs no lock: a record is replaced atomically, only once the ref it describes is in place.
+    const known = await readRefRecord(git.dir, kind, name);
+    if (known?.commit === head) return { kind, ...known };
+    return this.#exclusive(git.dir, async () => {
+      await fetching.ready();
+      const [remote, local] =
+        kind === "branch"
+          ? [`refs/heads/${name}`, `refs/deploy/heads/${name}`]
+          : [`refs/tags/${name}`, `refs/deploy/tags/${name}`];
+      await git
+        .fetch([`+${remote}:${local}`])
+        .catch((error: unknown) => fetching.fail(`fetching ${kind} ${name} of`, error));
+      const fetched = await git
+        .revision(local)
+        .catch((error: unknown) => fetching.fail(`reading ${kind} ${name} of`, error));
       // Written only now that the ref points at this commit (so its objects are in the cache): a record that
       // names the remote's head is always backed by a fetch, and one left by a crash names an older commit.
-      await writeBranchRecord(dir, branch, fetched);
-      return fetched;
+      await writeRefRecord(git.dir, kind, name, fetched);
+      return { kind, ...fetched };
     });
+  }
+
+  /**
+   * A full commit id: fetched by id (servers allow it with protocol v2, and GitHub and GitLab do), else looked up
+   * in the whole history of the remote's branches and tags. `remote` when it has been listed already.
+   */
+  async #commit(fetching: Fetching, commit: string, remote?: RemoteRefs): Promise<FetchedRef> {
+    const { git } = fetching;
+    const known = await readRefRecord(git.dir, "commit", commit);
+    if (known) return { kind: "commit", ...known };
+    return this.#exclusive(git.dir, async () => {
+      await fetching.ready();
+      const local = `refs/deploy/commits/${commit}`;
+      if (!(await git.hasCommit(commit))) {
+        const fetched = await git.fetch([`+${commit}:${local}`]).then(
+          () => true,
+          (error: unknown) => {
+            // A server that refuses a commit id (or has none such) answers with a git error; silence is not that.
+            if (!(error instanceof GitCommandError)) fetching.fail(`fetching commit ${commit} of`, error);
+            return false;
+          },
+        );
+        if (!fetched || !(await git.hasCommit(commit))) {
+          const refs = remote ?? (await fetching.remoteRefs());
+          await this.#fetchHistory(fetching, refs, { force: true });
+          if (!(await git.hasCommit(commit))) throw new PhaseError("git", fetching.unknown(refs));
+        }
+      }
+      return this.#pinned(fetching, commit);
+    });
+  }
+
+  /** An abbreviated commit id: looked up in the whole history of the remote's branches and tags. */
+  async #abbreviated(fetching: Fetching, prefix: string, remote: RemoteRefs): Promise<FetchedRef> {
+    const { git } = fetching;
+    return this.#exclusive(git.dir, async () => {
+      await fetching.ready();
+      const fetchedNow = await this.#fetchHistory(fetching, remote);
+      let commits = await git.commitsStartingWith(prefix);
+      // The history fetched earlier may miss a commit pushed since under a head that moved back: fetch, retry.
+      if (commits.length === 0 && !fetchedNow) {
+        await this.#fetchHistory(fetching, remote, { force: true });
+        commits = await git.commitsStartingWith(prefix);
+      }
+      const [commit, ...others] = commits;
+      if (commit === undefined) throw new PhaseError("git", fetching.unknown(remote));
+      if (others.length > 0) throw new PhaseError("git", ambiguousMessage(prefix, fetching.shown, commits));
+      const known = await readRefRecord(git.dir, "commit", commit);
+      if (known) return { kind: "commit" as const, ...known };
+      return this.#pinned(fetching, commit);
+    });
+  }
+
+  /**
+   * Fetches the whole history of the remote's branches and tags, unless it was fetched while they stood where
+   * they stand now (`remote`). Resolves to whether it fetched.
+   */
+  async #fetchHistory(
+    fetching: Fetching,
+    remote: RemoteRefs,
+    options: { force?: boolean } = {},
+  ): Promise<boolean> {
+    const { git } = fetching;
+    const mark = headsMark(remote);
+    if (!options.force && (await readHistoryMark(git.dir)) === mark) return false;
+    await git
+      .fetch(["+refs/heads/*:refs/deploy/all/heads/*", "+refs/tags/*:refs/deploy/all/tags/*"], {
+        history: true,
+      })
+      .catch((error: unknown) => fetching.fail(`fetching the history of`, error));
+    await writeHistoryMark(git.dir, mark);
+    return true;
+  }
+
+  /** A commit in the cache: pinned under a ref of its own, its trees listed and recorded for good. */
+  async #pinned(fetching: Fetching, commit: string): Promise<FetchedRef> {
+    const { git } = fetching;
+    const fetched = await git
+      .pin(`refs/deploy/commits/${commit}`, commit)
+      .then(() => git.revision(commit))
+      .catch((error: unknown) => fetching.fail(`reading commit ${commit} of`, error));
+    await writeRefRecord(git.dir, "commit", commit, fetched);
+    return { kind: "commit", ...fetched };
   }
 
   /**
@@ -166,14 +237,6 @@ export class RepoCache {
   #repoDir(repo: string): string {
     const id = createHash("sha256").update(fetchUrl(repo)).digest("hex").slice(0, 20);
     return join(this.root, "repos", `${id}.git`);
-  }
-
-  async #ensureBareRepo(dir: string): Promise<void> {
-    if (await exists(join(dir, "HEAD"))) return;
-    await mkdir(dir, { recursive: true });
-    await runGit(["init", "--bare", "--quiet", "--end-of-options", dir], {
-      env: gitEnv(process.env, DEFAULT_TIMEOUT_MS),
-    });
   }
 
   /** Runs `work` alone on `dir`: queued behind this process's earlier work, then under a cross-process lock. */
@@ -232,46 +295,52 @@ function archiveInto(gitDir: string, tree: string, dest: string): Promise<void> 
   });
 }
 
-/** The commit `branch` of `repo` points at now (null when the branch does not exist), from `git ls-remote`. */
-async function remoteHead(
-  repo: string,
-  branch: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<string | null> {
-  const output = await runGit(
-    [...networkConfig(timeoutMs), "ls-remote", "--end-of-options", fetchUrl(repo), `refs/heads/${branch}`],
-    { env: gitEnv(process.env, timeoutMs), signal, timeoutMs },
-  );
-  for (const line of output.split("\n")) {
-    const [commit, name] = line.split("\t");
-    if (commit && name === `refs/heads/${branch}`) return commit;
+/** What one `fetch` call works on, and how its failures read. */
+class Fetching {
+  constructor(
+    readonly git: BareRepo,
+    readonly ref: string,
+    readonly shown: string,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** The bare repository exists (made on the first fetch of its remote). */
+  async ready(): Promise<void> {
+    this.signal?.throwIfAborted();
+    await ensureBareRepo(this.git.dir);
   }
-  return null;
-}
 
-/** Where the last fetch of `branch` is recorded: inside the bare repository, beside the refs it describes. */
-function branchRecordPath(dir: string, branch: string): string {
-  return join(dir, "deploy-branches", `${encodeURIComponent(branch)}.json`);
-}
+  /** "<what> <repo> failed: <git's reason>", in phase git; an interrupt stays an interrupt. */
+  fail(what: string, error: unknown): never {
+    this.signal?.throwIfAborted();
+    throw new PhaseError("git", `${what} ${this.shown} failed: ${errorMessage(error)}`, { cause: error });
+  }
 
-async function readBranchRecord(dir: string, branch: string): Promise<FetchedBranch | null> {
-  try {
-    const record = JSON.parse(await readFile(branchRecordPath(dir, branch), "utf8"));
-    if (typeof record.commit !== "string" || typeof record.trees !== "object") return null;
-    return { commit: record.commit, trees: new Map(Object.entries(record.trees as Record<string, string>)) };
-  } catch {
-    return null; // none yet, or unreadable: fetch as if there were none
+  /** The remote's branches and tags (`git ls-remote`). */
+  remoteRefs(): Promise<RemoteRefs> {
+    return this.git.remoteRefs().catch((error: unknown) => this.fail(`looking up ${this.ref} in`, error));
+  }
+
+  unknown(remote: RemoteRefs): string {
+    return unknownRefMessage(this.ref, this.shown, remote);
   }
 }
 
-async function writeBranchRecord(dir: string, branch: string, fetched: FetchedBranch): Promise<void> {
-  const path = branchRecordPath(dir, branch);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(
-    path,
-    JSON.stringify({ commit: fetched.commit, trees: Object.fromEntries(fetched.trees) }),
-  );
+async function ensureBareRepo(dir: string): Promise<void> {
+  if (await exists(join(dir, "HEAD"))) return;
+  await mkdir(dir, { recursive: true });
+  await runGit(["init", "--bare", "--quiet", "--end-of-options", dir], {
+    env: gitEnv(process.env, DEFAULT_TIMEOUT_MS),
+  });
+}
+
+/** Identifies where the remote's branches and tags stand: equal marks, nothing new to fetch. */
+function headsMark(remote: RemoteRefs): string {
+  const heads = [...remote.branches].map(([name, commit]) => `b ${name} ${commit}`);
+  const tags = [...remote.tags].map(([name, commit]) => `t ${name} ${commit}`);
+  return createHash("sha256")
+    .update([...heads, ...tags].sort().join("\n"))
+    .digest("hex");
 }
 
 async function exists(path: string): Promise<boolean> {

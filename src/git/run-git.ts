@@ -7,6 +7,8 @@ export interface GitRunOptions {
   signal?: AbortSignal | undefined;
   /** Past this, git and every helper it started (ssh, git-remote-http) are killed. */
   timeoutMs?: number | undefined;
+  /** Written to git's stdin (e.g. object ids for `cat-file --batch-check`); stdin is closed otherwise. */
+  input?: string;
 }
 
 /** Git exited non-zero; the message holds the lines of its stderr that say why, URLs' user info hidden. */
@@ -44,8 +46,12 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
   if (signal?.aborted) return Promise.reject(signal.reason);
   installExitHook();
   return new Promise((resolve, reject) => {
-    const child = spawn("git", args, { env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const stdin = options.input === undefined ? "ignore" : "pipe";
+    const child = spawn("git", args, { env: options.env, stdio: [stdin, "pipe", "pipe"], detached: true });
     running.add(child);
+    // Git may exit before reading all of it (EPIPE): its exit code says what went wrong.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(options.input);
     const stdout: Buffer[] = [];
     let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));

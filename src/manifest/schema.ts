@@ -34,7 +34,10 @@ export { DEFAULTS };
 
 /** Every service key but `repo`, `image` and `depends_on`: these may also be given once under `defaults`. */
 const sharedServiceShape = {
-  branch: checkedWith(refProblem).meta({ description: "Git branch to deploy.", default: DEFAULTS.branch }),
+  branch: checkedWith(refProblem).meta({
+    description: "Git branch, tag or commit id (full or abbreviated) to deploy.",
+    default: DEFAULTS.branch,
+  }),
   git_timeout: duration(
     "How long each git step (asking for the branch's head, fetching it) may take before it is stopped and the " +
       "service fails",

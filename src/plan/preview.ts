@@ -1,6 +1,7 @@
 import type { Engine, ListedContainer } from "../docker/engine.js";
 import { buildHash, configHash } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
+import type { RefKind } from "../git/refs.js";
 import type { HostPool } from "../hosts/pool.js";
 import { containerName, imageTag, LABEL } from "../labels.js";
 import type { HostSpec, ImageSpec } from "../manifest/types.js";
@@ -13,6 +14,8 @@ export interface TargetPreview {
   service: string;
   host: string;
   branch: string;
+  /** What `branch` turned out to be; null when git could not tell (the row's action is then `error`). */
+  ref_kind: RefKind | null;
   commit: string | null;
   image: string | null;
   /** `pull`: an image service whose image the deploy pulls first (what runs after that is known only then). */
@@ -50,6 +53,7 @@ export async function previewPlan(
       } catch (error) {
         return {
           ...base,
+          ref_kind: null,
           commit: null,
           image: null,
           running_image: null,
@@ -137,6 +141,7 @@ async function previewTarget(
     },
   );
   return {
+    ref_kind: revision.kind,
     commit: revision.commit,
     image,
     action: decision.action,
@@ -164,7 +169,14 @@ async function previewPulled(
     const reason = local
       ? `pull_policy always: ${image.reference} is pulled, then compared with what runs`
       : `${image.reference} is not on the host: it is pulled`;
-    return { commit: null, image: image.reference, action: "pull" as const, reason, ...running };
+    return {
+      commit: null,
+      ref_kind: null,
+      image: image.reference,
+      action: "pull" as const,
+      reason,
+      ...running,
+    };
   }
   const decision = decide(
     { current, existingImage: null },
@@ -180,6 +192,7 @@ async function previewPulled(
   );
   return {
     commit: null,
+    ref_kind: null,
     image: image.reference,
     action: decision.action,
     reason: decision.reason,

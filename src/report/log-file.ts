@@ -98,15 +98,18 @@ export function createLogFiles(options: LogFilesOptions): LogFiles {
     const branch = status?.branch ?? options.branchOf?.(event.target) ?? "?";
     const commit = status?.commit ?? null;
     log.commitWritten = commit !== null;
+    // What the ref is (branch, tag or commit) is known only once git has answered, as the commit is.
+    const kind = status?.ref_kind ? ` ref_kind=${status.ref_kind}` : "";
     log.stream?.write(
-      `==== run ${options.runId} started ${now().toISOString()} branch=${branch} commit=${commit ?? "?"} host=${event.target.host}\n`,
+      `==== run ${options.runId} started ${now().toISOString()} branch=${branch}${kind} commit=${commit ?? "?"} host=${event.target.host}\n`,
     );
   }
 
   function onStatus(log: TargetLog, status: StatusRecord): void {
     if (status.commit !== null && !log.commitWritten) {
       log.commitWritten = true;
-      write(log, "git", `commit ${status.commit}`);
+      const from = status.ref_kind ? ` (${status.ref_kind} ${status.branch})` : "";
+      write(log, "git", `commit ${status.commit}${from}`);
     }
     // Status events may repeat a state (e.g. to add the image); only a change is worth a line.
     if (status.state === log.state) return;

@@ -96,7 +96,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     phase = "deploy";
     const releases = await history;
-    tracker.note({ commit: source.commit || null, image: source.image });
+    tracker.note({ commit: source.commit || null, image: source.image, ref_kind: source.refKind });
     const inputs: ContainerInputs = {
       project: plan.project,
       service,
@@ -104,6 +104,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       image: source.image,
       commit: source.commit,
       branch: source.ref ?? target.branch,
+      refKind: source.refKind,
       runId: plan.runId,
       buildHash: source.buildHash,
     };
@@ -211,7 +212,7 @@ async function removePrepared(engine: Engine, container: Promise<PreparedContain
   if (created?.ok) await engine.remove(created.id).catch(() => undefined);
 }
 
-/** Fetches the branch and names the image its commit builds. */
+/** Fetches the ref (a branch, a tag or a commit) and names the image its commit builds. */
 async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const { plan, target, tracker } = deps;
   const { service } = target;
@@ -224,11 +225,12 @@ async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   );
   tracker.log(
     "git",
-    `${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
+    `${revision.kind} ${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
   );
   return {
     image: imageTag(plan.project, service.name, revision.commit),
     commit: revision.commit,
+    refKind: revision.kind,
     buildHash: buildHash({ service, contextTree: revision.contextTree }),
     contextTree: revision.contextTree,
   };
@@ -274,6 +276,7 @@ async function rollbackSource(
     imageId: release.imageId,
     commit: release.commit,
     ref: release.ref,
+    refKind: release.refKind,
     buildHash: release.buildHash,
   };
 }

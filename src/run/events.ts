@@ -1,4 +1,5 @@
 import type { Phase } from "../errors.js";
+import type { RefKind } from "../git/refs.js";
 
 /** The states of SPEC §5; the last five are final. */
 export type ServiceState =
@@ -40,7 +41,10 @@ export interface StatusRecord {
   run_id: string;
   state: ServiceState;
   host: string;
+  /** The ref asked for: a branch, a tag or a commit id, as given. */
   branch: string;
+  /** What `branch` turned out to be, once git has resolved it (a rollback: what the release was deployed from). */
+  ref_kind: RefKind | null;
   commit: string | null;
   image: string | null;
   /** The id of `image` once it is live (a tag can move; the id cannot). */

@@ -1,5 +1,6 @@
 import type { Engine } from "../docker/engine.js";
 import { PhaseError } from "../errors.js";
+import type { RefKind } from "../git/refs.js";
 import { imageTag } from "../labels.js";
 import type { ImageSpec } from "../manifest/types.js";
 import { needsPull } from "../plan/decide.js";
@@ -12,6 +13,8 @@ export interface ImageSource {
   /** The git commit; empty for a pulled image. */
   commit: string;
   buildHash: string;
+  /** What the ref turned out to be; null for a pulled image (and a release recorded before the tool kept it). */
+  refKind: RefKind | null;
   /** Set when the image is built from git; absent when an existing image is deployed (pulled, rollback). */
   contextTree?: string;
   /** Set when an existing image is deployed (pulled, a release): that image exactly, and what it was asked as. */
@@ -49,7 +52,7 @@ export async function pullImage(
   const tag = imageTag(project, service, shortId(pulled.id));
   await engine.tagImage(pulled.id, tag);
   tracker.log("build", `${reference} is image ${shortId(pulled.id)}, tagged ${tag}`);
-  return { image: tag, imageId: pulled.id, commit: "", ref: reference, buildHash: pulled.id };
+  return { image: tag, imageId: pulled.id, commit: "", ref: reference, refKind: null, buildHash: pulled.id };
 }
 
 function pullFailure(

@@ -22,6 +22,7 @@ export async function recordRelease(
     tag: inputs.image,
     commit: inputs.commit,
     ref: inputs.branch,
+    refKind: inputs.refKind,
     createdAt: createdAt.toISOString(),
     runId: inputs.runId,
     configHash: configHash(inputs.service),

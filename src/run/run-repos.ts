@@ -1,28 +1,28 @@
 import { PhaseError } from "../errors.js";
-import type { FetchedBranch, FetchedRevision, RepoCache } from "../git/repo-cache.js";
+import type { FetchedRef, FetchedRevision, RepoCache } from "../git/repo-cache.js";
 import { redactUrl } from "../url-redact.js";
 
 /**
- * The run's view of the repository cache: each (repository, branch) is fetched once per run however many
+ * The run's view of the repository cache: each (repository, ref) is fetched once per run however many
  * services share it, and each context tree is exported once.
  */
 export class RunRepos {
-  readonly #fetches = new Map<string, Promise<FetchedBranch>>();
+  readonly #fetches = new Map<string, Promise<FetchedRef>>();
 
   constructor(
     private readonly cache: RepoCache,
     private readonly signal?: AbortSignal,
   ) {}
 
-  /** `timeoutMs` bounds each git step (the first service to ask for a repository and branch sets it). */
-  async fetch(repo: string, branch: string, context: string, timeoutMs: number): Promise<FetchedRevision> {
-    const key = `${repo}\0${branch}`;
+  /** `timeoutMs` bounds each git step (the first service to ask for a repository and ref sets it). */
+  async fetch(repo: string, ref: string, context: string, timeoutMs: number): Promise<FetchedRevision> {
+    const key = `${repo}\0${ref}`;
     let fetched = this.#fetches.get(key);
     if (!fetched) {
-      fetched = this.cache.fetch(repo, branch, { signal: this.signal, timeoutMs });
+      fetched = this.cache.fetch(repo, ref, { signal: this.signal, timeoutMs });
       this.#fetches.set(key, fetched);
     }
-    const { commit, trees } = await fetched;
+    const { commit, trees, kind } = await fetched;
     const contextTree = trees.get(context);
     if (!contextTree) {
       throw new PhaseError(
@@ -30,7 +30,7 @@ export class RunRepos {
         `context ${context} does not exist in ${redactUrl(repo)} at ${commit.slice(0, 12)}`,
       );
     }
-    return { commit, contextTree };
+    return { commit, contextTree, kind };
   }
 
   exportTree(repo: string, contextTree: string): Promise<string> {

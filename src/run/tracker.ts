@@ -25,6 +25,7 @@ export class TargetTracker {
       state: "pending",
       host: ref.host,
       branch: init.branch,
+      ref_kind: null,
       commit: null,
       image: null,
       container_id: null,

@@ -109,12 +109,14 @@ describe("a run with failures", () => {
     expect(status.error?.message).toContain("404");
   });
 
-  it("reports a missing branch in the git phase, with git's message", async () => {
+  it("reports a missing branch in the git phase, naming it and the branches that exist", async () => {
     const status = await logs.status("missing-branch");
     expect(status.state).toBe("failed");
     expect(status.branch).toBe("does-not-exist");
     expect(status.error?.phase).toBe("git");
-    expect(status.error?.message).toContain("does-not-exist");
+    expect(status.error?.message).toMatch(
+      /^does-not-exist is not a branch, tag or commit of .*\(branches: main;/,
+    );
   });
 
   it("names every failed service in its output", () => {

@@ -71,12 +71,13 @@ describe("a git server that never answers", () => {
     const git = await logs.status("hung-git");
     expect(git).toMatchObject({ state: "failed", error: { phase: "git" } });
     expect(git.error?.message).toBe(
-      `fetching branch main of git://127.0.0.1:${server.port}/acme/api.git failed: no answer within 2s (git_timeout)`,
+      `looking up main in git://127.0.0.1:${server.port}/acme/api.git failed: no answer within 2s (git_timeout)`,
     );
     const http = await logs.status("hung-http");
     expect(http).toMatchObject({ state: "failed", error: { phase: "git" } });
+    // The cache hides the user info as `***`; the files' own masking then writes it as [REDACTED].
     expect(http.error?.message).toBe(
-      `fetching branch main of http://[REDACTED]@127.0.0.1:${server.port}/acme/web.git failed: no answer within 3s (git_timeout)`,
+      `looking up main in http://[REDACTED]@127.0.0.1:${server.port}/acme/web.git failed: no answer within 3s (git_timeout)`,
     );
     expect(result.output).toContain("no answer within 3s (git_timeout)");
   });

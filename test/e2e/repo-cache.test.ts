@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +13,38 @@ import { type SilentServer, silentServer } from "./support/silent-server.js";
 async function recordFile(cacheRoot: string, branch: string): Promise<string> {
   const [repoDir] = await readdir(join(cacheRoot, "repos"));
   return join(cacheRoot, "repos", repoDir ?? "", "deploy-branches", `${branch}.json`);
+}
+
+/** The record RepoCache keeps of a tag's or a commit's last fetch. */
+async function refRecordFile(cacheRoot: string, kind: "tag" | "commit", name: string): Promise<string> {
+  const [repoDir] = await readdir(join(cacheRoot, "repos"));
+  return join(cacheRoot, "repos", repoDir ?? "", `deploy-${kind}s`, `${name}.json`);
+}
+
+/** Replaces the `api` folder's tree id in a record: a result holding "planted" came from the record, not git. */
+async function plant(file: string): Promise<void> {
+  const record = JSON.parse(await readFile(file, "utf8"));
+  await writeFile(file, JSON.stringify({ ...record, trees: { ...record.trees, api: "planted" } }));
+}
+
+/** The refs of the cache's one bare repository. */
+async function cachedRefs(cacheRoot: string): Promise<string> {
+  const [repoDir] = await readdir(join(cacheRoot, "repos"));
+  return git(join(cacheRoot, "repos", repoDir ?? ""), "for-each-ref", "--format=%(refname)");
+}
+
+/**
+ * Adds `count` empty commits on branch `many` with fixed dates (so the same ids every run), in one
+ * `git fast-import`, and returns their ids: enough for two of them to share their first four hex digits.
+ */
+async function manyCommits(dir: string, count: number): Promise<string[]> {
+  const stream = Array.from(
+    { length: count },
+    (_, i) =>
+      `commit refs/heads/many\ncommitter E2E <e2e@example.invalid> ${1_700_000_000 + i} +0000\ndata <<END\nc${i}\nEND\n\n`,
+  ).join("");
+  execFileSync("git", ["-C", dir, "fast-import", "--quiet"], { input: stream });
+  return (await git(dir, "rev-list", "refs/heads/many")).split("\n");
 }
 
 /** Stands for the fixture repository, made only in beforeAll. */
@@ -53,18 +86,20 @@ describe("the repository cache", () => {
     expect(JSON.parse(await readFile(file, "utf8")).commit).toBe(next);
   });
 
-  it("fails in phase git, naming a branch that does not exist (never fetched, or deleted since)", async () => {
+  it("fails in phase git, naming a ref that does not exist (never fetched, or deleted since) and what exists", async () => {
     const never = await new RepoCache(cacheRoot).fetch(repo.dir, "nope").catch((e: unknown) => e);
     expect(never).toBeInstanceOf(PhaseError);
     expect((never as PhaseError).phase).toBe("git");
-    expect((never as PhaseError).message).toMatch(/fetching branch nope of .* failed: .*nope/);
+    expect((never as PhaseError).message).toBe(
+      `nope is not a branch, tag or commit of ${repo.dir} (branches: main; no tags)`,
+    );
 
     await repo.branch("short-lived", { "note.txt": "soon gone" });
     await new RepoCache(cacheRoot).fetch(repo.dir, "short-lived");
     await git(repo.dir, "branch", "-D", "short-lived");
     const deleted = await new RepoCache(cacheRoot).fetch(repo.dir, "short-lived").catch((e: unknown) => e);
     expect((deleted as PhaseError).phase).toBe("git");
-    expect((deleted as PhaseError).message).toContain("branch short-lived does not exist");
+    expect((deleted as PhaseError).message).toContain("short-lived is not a branch, tag or commit of");
   });
 
   it("fails in phase git with git's message when the repository cannot be read", async () => {
@@ -72,7 +107,7 @@ describe("the repository cache", () => {
       .fetch(join(cacheRoot, "no-such-repo"), "main")
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PhaseError);
-    expect((error as PhaseError).message).toMatch(/fetching branch main of .*no-such-repo failed: .+/);
+    expect((error as PhaseError).message).toMatch(/looking up main in .*no-such-repo failed: .+/);
   });
 
   it("fails with git's message when a repository it fetched before has gone", async () => {
@@ -81,7 +116,7 @@ describe("the repository cache", () => {
     await gone.remove();
     const error = await new RepoCache(cacheRoot).fetch(gone.dir, "main").catch((e: unknown) => e);
     expect((error as PhaseError).phase).toBe("git");
-    expect((error as PhaseError).message).toMatch(/reading branch main of .* failed: .+/);
+    expect((error as PhaseError).message).toMatch(/looking up main in .* failed: .+/);
   });
 
   it.each([
@@ -92,7 +127,7 @@ describe("the repository cache", () => {
       .fetch(url === FIXTURE_REPO ? repo.dir : url, branch)
       .catch((e: unknown) => e);
     expect((error as PhaseError).phase).toBe("git");
-    expect((error as PhaseError).message).toMatch(/^refusing branch .*must not start with "-"/);
+    expect((error as PhaseError).message).toMatch(/^refusing ref .*must not start with "-"/);
     expect(await readdir(cacheRoot, { recursive: true })).not.toContainEqual(
       expect.stringMatching(/marker$/),
     );
@@ -105,7 +140,7 @@ describe("the repository cache", () => {
       .catch((e: unknown) => e);
     expect((error as PhaseError).phase).toBe("git");
     expect((error as PhaseError).message).toContain(
-      `of https://[REDACTED]@127.0.0.1:${port}/acme/api.git failed`,
+      `in https://[REDACTED]@127.0.0.1:${port}/acme/api.git failed`,
     );
     expect((error as PhaseError).message).not.toContain("SECRET-TOKEN");
   });
@@ -158,9 +193,142 @@ describe("the repository cache", () => {
       expect(error).toBeInstanceOf(PhaseError);
       expect((error as PhaseError).phase).toBe("git");
       expect((error as PhaseError).message).toBe(
-        `fetching branch main of ${url(server.port).replace("deploy:SECRET-TOKEN", "[REDACTED]")} failed: ` +
+        `looking up main in ${url(server.port).replace("deploy:SECRET-TOKEN", "[REDACTED]")} failed: ` +
           "no answer within 1.5s (git_timeout)",
       );
+    });
+  });
+});
+
+describe("a tag or a commit id instead of a branch", () => {
+  let repo: Repo;
+  let cacheRoot: string;
+  /** Tagged v1.0.0 (lightweight), tagged v2.0.0 (annotated), tagged by nothing, and main's head. */
+  let first: string;
+  let second: string;
+  let middle: string;
+  let head: string;
+
+  beforeAll(async () => {
+    repo = await makeRepo(inFolder("api", { "index.txt": "api 1" }));
+    first = await repo.head();
+    await git(repo.dir, "tag", "v1.0.0");
+    second = await repo.commit(inFolder("api", { "index.txt": "api 2" }));
+    await git(repo.dir, "tag", "-a", "-m", "release 2", "v2.0.0");
+    middle = await repo.commit(inFolder("api", { "index.txt": "api 3" }));
+    head = await repo.commit(inFolder("api", { "index.txt": "api 4" }));
+    cacheRoot = await mkdtemp(join(tmpdir(), "deploy-e2e-cache-"));
+  });
+  afterAll(async () => {
+    await repo.remove();
+    await rm(cacheRoot, { recursive: true, force: true });
+  });
+
+  async function content(fetched: { trees: ReadonlyMap<string, string> }): Promise<string> {
+    const folder = await new RepoCache(cacheRoot).exportTree(repo.dir, fetched.trees.get("api") ?? "");
+    return readFile(join(folder, "index.txt"), "utf8");
+  }
+
+  it("fetches a tag, annotated or lightweight: the commit it names", async () => {
+    const annotated = await new RepoCache(cacheRoot).fetch(repo.dir, "v2.0.0");
+    expect(annotated).toMatchObject({ kind: "tag", commit: second });
+    expect(await content(annotated)).toBe("api 2");
+    const light = await new RepoCache(cacheRoot).fetch(repo.dir, "v1.0.0");
+    expect(light).toMatchObject({ kind: "tag", commit: first });
+    expect(await content(light)).toBe("api 1");
+    expect(await new RepoCache(cacheRoot).fetch(repo.dir, "main")).toMatchObject({
+      kind: "branch",
+      commit: head,
+    });
+  });
+
+  it("reuses a tag's record while it has not moved, and fetches it again once it has", async () => {
+    const file = await refRecordFile(cacheRoot, "tag", "v2.0.0");
+    await plant(file);
+    expect((await new RepoCache(cacheRoot).fetch(repo.dir, "v2.0.0")).trees.get("api")).toBe("planted");
+    await git(repo.dir, "tag", "-f", "-a", "-m", "release 2, again", "v2.0.0", middle);
+    const moved = await new RepoCache(cacheRoot).fetch(repo.dir, "v2.0.0");
+    expect(moved).toMatchObject({ kind: "tag", commit: middle });
+    expect(await content(moved)).toBe("api 3");
+    await git(repo.dir, "tag", "-f", "-a", "-m", "release 2", "v2.0.0", second);
+  });
+
+  it("fetches a full commit id no branch or tag points at; a commit never moves, so its record is kept", async () => {
+    const fetched = await new RepoCache(cacheRoot).fetch(repo.dir, second);
+    expect(fetched).toMatchObject({ kind: "commit", commit: second });
+    expect(await content(fetched)).toBe("api 2");
+    const file = await refRecordFile(cacheRoot, "commit", second);
+    await plant(file);
+    expect((await new RepoCache(cacheRoot).fetch(repo.dir, second.toUpperCase())).trees.get("api")).toBe(
+      "planted",
+    );
+  });
+
+  it("looks an abbreviated commit id up in the history (the cache deepened from its shallow fetches)", async () => {
+    const fetched = await new RepoCache(cacheRoot).fetch(repo.dir, middle.slice(0, 7));
+    expect(fetched).toMatchObject({ kind: "commit", commit: middle });
+    expect(await content(fetched)).toBe("api 3");
+    const oldest = await new RepoCache(cacheRoot).fetch(repo.dir, first.slice(0, 10).toUpperCase());
+    expect(oldest).toMatchObject({ kind: "commit", commit: first });
+    // The history is fetched once while the remote's heads stand still: a newer commit needs a new fetch.
+    const newer = await repo.commit(inFolder("api", { "index.txt": "api 5" }));
+    expect(await new RepoCache(cacheRoot).fetch(repo.dir, newer.slice(0, 8))).toMatchObject({
+      commit: newer,
+    });
+    head = newer;
+  });
+
+  it("finds a full commit id in the history when the server refuses to send it by id", async () => {
+    // Protocol v0 without uploadpack.allowAnySHA1InWant: "Server does not allow request for unadvertised object".
+    const config = await mkdtemp(join(tmpdir(), "deploy-e2e-xdg-"));
+    await mkdir(join(config, "git"));
+    await writeFile(join(config, "git", "config"), "[protocol]\n\tversion = 0\n");
+    const fresh = await mkdtemp(join(tmpdir(), "deploy-e2e-cache-"));
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = config;
+    try {
+      const fetched = await new RepoCache(fresh).fetch(repo.dir, middle);
+      expect(fetched).toMatchObject({ kind: "commit", commit: middle });
+      expect(await cachedRefs(fresh)).toContain("refs/deploy/all/heads/main");
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+      await rm(config, { recursive: true, force: true });
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ["an abbreviation", "0000000"],
+    ["a full id", "1".repeat(40)],
+    ["a tag name", "v9.9.9"],
+  ])("fails in phase git when %s names nothing, saying what exists", async (_what, ref) => {
+    const error = await new RepoCache(cacheRoot).fetch(repo.dir, ref).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PhaseError);
+    expect((error as PhaseError).phase).toBe("git");
+    expect((error as PhaseError).message).toBe(
+      `${ref} is not a branch, tag or commit of ${repo.dir} (branches: main; tags: v2.0.0, v1.0.0)`,
+    );
+  });
+
+  it("refuses an abbreviation that starts several commits, naming them", async () => {
+    const ids = await manyCommits(repo.dir, 1500);
+    const byPrefix = new Map<string, string[]>();
+    for (const id of ids) byPrefix.set(id.slice(0, 4), [...(byPrefix.get(id.slice(0, 4)) ?? []), id]);
+    const [prefix, clash = []] = [...byPrefix].find(([, group]) => group.length > 1) ?? [];
+    expect(prefix, "1500 commits share a 4-digit prefix").toBeDefined();
+    const error = await new RepoCache(cacheRoot).fetch(repo.dir, prefix ?? "").catch((e: unknown) => e);
+    expect((error as PhaseError).phase).toBe("git");
+    expect((error as PhaseError).message).toMatch(
+      new RegExp(
+        `^commit ${prefix} is ambiguous in .*: ${clash.length} commits start with it \\(.*${clash[0]?.slice(0, 12)}.*\\); give more digits$`,
+      ),
+    );
+    // Enough digits pick one of them.
+    const one = clash[0] ?? "";
+    expect(await new RepoCache(cacheRoot).fetch(repo.dir, one.slice(0, 12))).toMatchObject({
+      kind: "commit",
+      commit: one,
     });
   });
 });

@@ -34,6 +34,7 @@ const inputs = {
   image: "shop/api:0123456789ab",
   commit: "0123456789abcdef0123456789abcdef01234567",
   branch: "main",
+  refKind: "branch" as const,
   runId: "run-1",
   buildHash: "bh",
 };

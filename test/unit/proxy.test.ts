@@ -103,6 +103,7 @@ describe("containers behind the proxy", () => {
     image: "shop/web:0123456789ab",
     commit: "0123456789ab".repeat(3),
     branch: "main",
+    refKind: "branch" as const,
     runId: "20261130T021500Z-4f2a",
     buildHash: "b",
   };

@@ -13,6 +13,7 @@ function release(name: string, image: string, commit: string, minute: number): R
     tag: `p/chat:${commit.repeat(12).slice(0, 12)}`,
     commit: commit.repeat(40).slice(0, 40),
     ref: "main",
+    refKind: "branch",
     createdAt: time,
     runId: `run-${name}`,
     configHash: "c",
@@ -204,6 +205,16 @@ describe("release records", () => {
     expect(releaseFromRecord("record-v2", options.Labels ?? {})).toEqual(v2);
   });
 
+  it("keep what the ref was: a tag round-trips, a record of an older version has none", () => {
+    const { recordId: _, ...fields } = { ...v2, ref: "v1.2.0", refKind: "tag" as const };
+    const labels = releaseRecordOptions("p", "vps-1", "chat", fields).Labels ?? {};
+    expect(labels["io.deploy.ref-kind"]).toBe("tag");
+    expect(releaseFromRecord("record-v2", labels)?.refKind).toBe("tag");
+    const { "io.deploy.ref-kind": _kind, ...older } = labels;
+    expect(releaseFromRecord("record-v2", older)?.refKind).toBeNull();
+    expect(releaseFromRecord("record-v2", { ...labels, "io.deploy.ref-kind": "bogus" })?.refKind).toBeNull();
+  });
+
   it("a record without its image id is not trusted", () => {
     expect(releaseFromRecord("x", { "io.deploy.release.tag": "p/chat:1" })).toBeNull();
   });
@@ -218,13 +229,18 @@ describe("deploy releases output", () => {
           service: "chat",
           host: "local",
           error: null,
-          releases: [v3, v2].map((r) => ({
-            live: r === v3,
+          // v3 deployed from a tag; v2 recorded by a version that did not record what its ref was.
+          releases: [
+            { ...v3, ref: "v1.2.0", refKind: "tag" as const },
+            { ...v2, refKind: null },
+          ].map((r) => ({
+            live: r.runId === v3.runId,
             created_at: r.createdAt,
             tag: r.tag,
             image_id: r.imageId,
             commit: r.commit,
             ref: r.ref,
+            ref_kind: r.refKind,
             run_id: r.runId,
             kind: r.kind,
           })),
@@ -236,9 +252,9 @@ describe("deploy releases output", () => {
     expect(text).toBe(
       [
         "chat on host local:",
-        "live  age     tag                  image         commit        ref   run",
-        "*     1m ago  p/chat:333333333333  cccccccccccc  333333333333  main  run-v3",
-        "      2m ago  p/chat:222222222222  bbbbbbbbbbbb  222222222222  main  run-v2",
+        "live  age     tag                  image         commit        ref           run",
+        "*     1m ago  p/chat:333333333333  cccccccccccc  333333333333  v1.2.0 (tag)  run-v3",
+        "      2m ago  p/chat:222222222222  bbbbbbbbbbbb  222222222222  main          run-v2",
         "",
         "chat on host vps-1: no release recorded yet",
         "",

@@ -15,6 +15,7 @@ export function status(t: TargetRef, overrides: Partial<StatusRecord> = {}): Sta
     state: "pending",
     host: t.host,
     branch: "main",
+    ref_kind: null,
     commit: null,
     image: null,
     image_id: null,

@@ -100,6 +100,27 @@ describe("log files", () => {
     );
   });
 
+  it("says what the ref turned out to be beside its commit, in the header once both are known", async () => {
+    const t = target("api");
+    const later = target("worker");
+    const logs = createLogFiles({ logsDir: tmp.dir, runId: "r", now: steppingClock(), onError: () => {} });
+    const tag = { branch: "v1.2.0", commit: SHA, ref_kind: "tag" as const };
+    logs.onEvent({ type: "status", target: t, status: status(t, { state: "cloning", branch: "v1.2.0" }) });
+    logs.onEvent({ type: "status", target: t, status: status(t, { state: "building", ...tag }) });
+    logs.onEvent({ type: "status", target: later, status: status(later, { state: "building", ...tag }) });
+    await logs.close();
+    expect(await readFile(join(tmp.dir, "api.log"), "utf8")).toMatch(
+      new RegExp(
+        "^==== run r started \\S+ branch=v1.2.0 commit=\\? host=local\n" +
+          "\\S+ \\[git\\] state cloning\n" +
+          `\\S+ \\[git\\] commit ${SHA} \\(tag v1.2.0\\)\n`,
+      ),
+    );
+    expect(await readFile(join(tmp.dir, "worker.log"), "utf8")).toMatch(
+      new RegExp(`^==== run r started \\S+ branch=v1.2.0 ref_kind=tag commit=${SHA} host=local\n`),
+    );
+  });
+
   it("reports an unwritable folder through onError instead of throwing", async () => {
     const errors: string[] = [];
     const file = join(tmp.dir, "a-file");

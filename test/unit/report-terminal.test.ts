@@ -133,7 +133,7 @@ describe("plain renderer", () => {
       [
         "T auth-service pending",
         "T user-service pending",
-        "T auth-service cloning branch main",
+        "T auth-service cloning ref main",
         "T auth-service git Fetching origin",
         "T auth-service building commit 0123456789ab",
         "T auth-service build Step 1/2 : FROM busybox",

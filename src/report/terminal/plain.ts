@@ -19,7 +19,7 @@ export function statusDetail(status: StatusRecord): string {
     case "pending":
       return "";
     case "cloning":
-      return `branch ${status.branch}`;
+      return `ref ${status.branch}`;
     case "building":
       return status.commit ? `commit ${shortCommit(status.commit)}` : "";
     case "deploying":
