@@ -31,10 +31,14 @@ export interface ProjectLockOptions {
  */
 export async function acquireProjectLock(options: ProjectLockOptions): Promise<() => Promise<void>> {
   const deadline = options.clock.now() + options.waitMs;
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     const attempt = await tryAcquire(options);
     if (attempt.ok) return attempt.release;
-    if (options.clock.now() + RETRY_MS > deadline) {
+    const waiting = options.clock.now() + RETRY_MS <= deadline;
+    // Said once: a CI log shows why the job sat still, and for whom.
+    if (waiting && tries === 0)
+      options.warn(`waiting for the project lock: ${attempt.where} is ${attempt.message}`);
+    if (!waiting) {
       throw new LockedError(
         `another deploy of project ${options.project} is running: ${attempt.where} is ${attempt.message}; ` +
           "wait for it (--lock-wait 10m), or if it is stuck run `deploy unlock`",

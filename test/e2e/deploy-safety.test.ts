@@ -391,6 +391,27 @@ describe("the project lock", () => {
     expect((await logs.lastRun()).run_id).toBe(building.run_id);
   });
 
+  it("two deploys of different services (a CI matrix): with --lock-wait the second waits its turn, both succeed", async () => {
+    await repos.slow.commit(
+      httpService(marker("slow", "v2"), [`RUN echo "slow build ${nonce} v2" && sleep 6`]),
+      "slow v2",
+    );
+    const first = startCli(["slow"], { cwd, env });
+    const building = await waitForState(logs, "slow", "building", first);
+    const second = await deploy("beta", "--lock-wait", "2m", "--force-rebuild");
+    const firstResult = await first.done;
+    expectExit(firstResult, 0);
+    expectExit(second, 0);
+    expect(second.stderr, second.output).toMatch(/waiting/i);
+    const beta = await logs.status("beta");
+    expect(beta.state).toBe("succeeded");
+    // The second run started only once the first had let go of the lock.
+    const slow = await logs.status("slow");
+    expect(slow.run_id).toBe(building.run_id);
+    expect(Date.parse(beta.started_at)).toBeGreaterThanOrEqual(Date.parse(slow.finished_at ?? ""));
+    expect((await httpGet(url("slow"))).body).toContain(marker("slow", "v2"));
+  });
+
   it("is released at the end: `deploy unlock` finds nothing to remove", async () => {
     const result = await deploy("unlock");
     expectExit(result, 0);
