@@ -51,37 +51,9 @@ function once(url, agent, timeoutMs = 2000) {
   });
 }
 
-/**
- * Three clients, every 30 ms, a new connection each time (no keep-alive), no retries: every failed attempt counts. It runs as a
- * child process, inside the SSH host's network namespace when `netns` is given (its ports exist only there).
- */
-const PROBE = `
-const { request } = require("node:http");
-const url = process.argv[1];
-const seen = { ok: 0, failed: 0, errors: [] };
-let running = true;
-process.on("SIGTERM", () => { running = false; });
-const once = () => new Promise((resolve, reject) => {
-  const req = request(url, { agent: false, timeout: 2000 }, (res) => {
-    res.resume();
-    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error("HTTP " + res.statusCode))));
-  });
-  req.on("timeout", () => req.destroy(new Error("timeout")));
-  req.on("error", reject);
-  req.end();
-});
-const loop = async () => {
-  while (running) {
-    const started = Date.now();
-    try { await once(); seen.ok++; }
-    catch (error) { seen.failed++; if (seen.errors.length < 3) seen.errors.push(error.message); }
-    await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
-  }
-};
-Promise.all([loop(), loop(), loop()]).then(() => process.stdout.write(JSON.stringify(seen)));`;
-
+/** scripts/http-probe.cjs: three clients every 30 ms, a new connection each, no retries; in `netns` if given. */
 function probe(url, netns) {
-  const argv = [process.execPath, "-e", PROBE, url];
+  const argv = [process.execPath, join(ROOT, "scripts", "http-probe.cjs"), url];
   const child = netns ? spawn("nsenter", [`--net=${netns}`, ...argv]) : spawn(argv[0], argv.slice(1));
   let out = "";
   child.stdout.on("data", (chunk) => {

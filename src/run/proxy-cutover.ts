@@ -5,8 +5,12 @@ import { asideNamePrefix, containerName, LABEL, proxyNetwork, upstreamAlias } fr
 import { routesOf } from "../proxy/caddy-config.js";
 import { applyProxyChange } from "../proxy/proxy.js";
 import type { StatusRecord } from "./events.js";
-import { waitHealthy } from "./gate.js";
-import { type PreparedContainer, prepareContainer, type ReplaceContext } from "./replace.js";
+import {
+  gateNewContainer,
+  type PreparedContainer,
+  prepareContainer,
+  type ReplaceContext,
+} from "./replace.js";
 
 /** How long the old container keeps answering what it already accepted, once the proxy sends nothing new. */
 export const DRAIN_MS = 1000;
@@ -50,23 +54,8 @@ export async function proxyCutover(
 
   const address = (await engine.inspectContainer(newId))?.addresses[proxyNetwork(inputs.project)];
   const health = service.health;
-  let lastDetail = "";
-  const gate = await waitHealthy({
-    engine,
-    containerId: newId,
-    service,
-    ...(health.kind === "http" && address ? { url: directHealthUrl(service, health, address) } : {}),
-    httpDispatcher: ctx.httpDispatcher,
-    clock,
-    signal: ctx.signal,
-    onAttempt: (detail) => {
-      if (detail !== lastDetail) tracker.log("health", detail);
-      lastDetail = detail;
-    },
-  }).catch((error: unknown) => {
-    if (!ctx.signal?.aborted) throw error;
-    return { ok: false as const, message: "interrupted during the health gate", interrupted: true };
-  });
+  const direct = health.kind === "http" && address ? directHealthUrl(service, health, address) : undefined;
+  const gate = await gateNewContainer(ctx, newId, direct);
   if (!gate.ok) {
     await discard();
     const note = previous ? "; the proxy still sends traffic to the previous container" : "";

@@ -101,23 +101,7 @@ export async function replaceContainer(
   }
 
   tracker.enter("checking", { container_id: newId });
-  let lastDetail = "";
-  const gate = await waitHealthy({
-    engine,
-    containerId: newId,
-    service: inputs.service,
-    httpDispatcher: ctx.httpDispatcher,
-    clock,
-    signal: ctx.signal,
-    onAttempt: (detail) => {
-      // A probe answering the same thing every interval would flood the log: record changes only.
-      if (detail !== lastDetail) tracker.log("health", detail);
-      lastDetail = detail;
-    },
-  }).catch((error: unknown) => {
-    if (!ctx.signal?.aborted) throw error;
-    return { ok: false as const, message: "interrupted during the health gate", interrupted: true };
-  });
+  const gate = await gateNewContainer(ctx, newId);
   if (!gate.ok) {
     const phase = "interrupted" in gate ? "interrupted" : "health";
     return rollBack(ctx, { newId, previous, name, phase, message: gate.message, outageStart });
@@ -134,6 +118,35 @@ export async function replaceContainer(
     live_commit: inputs.commit || null,
     downtime_ms: previous ? outageMs : null,
     reason: previous ? `replaced ${previous.image}; not serving for ${outageMs} ms` : "first deploy",
+  });
+}
+
+/**
+ * Holds a just-started container to its service's gate (at `url` when given), logging each change of what the
+ * probe sees. Ctrl-C ends it as a failed gate marked `interrupted`, so the caller rolls back as for any failure.
+ */
+export async function gateNewContainer(
+  ctx: ReplaceContext,
+  containerId: string,
+  url?: string,
+): Promise<{ ok: true; detail: string } | { ok: false; message: string; interrupted?: true }> {
+  let lastDetail = "";
+  return waitHealthy({
+    engine: ctx.engine,
+    containerId,
+    service: ctx.inputs.service,
+    ...(url ? { url } : {}),
+    httpDispatcher: ctx.httpDispatcher,
+    clock: ctx.clock,
+    signal: ctx.signal,
+    onAttempt: (detail) => {
+      // A probe answering the same thing every interval would flood the log: record changes only.
+      if (detail !== lastDetail) ctx.tracker.log("health", detail);
+      lastDetail = detail;
+    },
+  }).catch((error: unknown) => {
+    if (!ctx.signal?.aborted) throw error;
+    return { ok: false as const, message: "interrupted during the health gate", interrupted: true as const };
   });
 }
 

@@ -77,7 +77,7 @@ async function deploy(...args: string[]): Promise<CliResult> {
 
 /** Runs `work` while three clients probe the service; what they saw. */
 async function probed(work: () => Promise<unknown>): Promise<ProbeResult> {
-  const probe = startProbe(url(), { clients: 3, intervalMs: 30 });
+  const probe = startProbe(url());
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
   await settle();
   try {

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -9,6 +9,7 @@ import { cleanupProject, docker, findContainer, freePorts, httpGet } from "./sup
 import { expectExit } from "./support/expect.js";
 import { httpService, inFolder, makeRepo, type Repo } from "./support/git-fixture.js";
 import { e2eDefaults, LogsDir, projectName, Workspace, writeManifest } from "./support/manifest.js";
+import { startProbe } from "./support/probe.js";
 import {
   acceptedLogins,
   cleanupRemoteProject,
@@ -227,35 +228,6 @@ describe("SSH hosts", () => {
   });
 });
 
-/**
- * Three clients inside the host's namespace ask `url` every 30 ms, a new connection each time and no retries,
- * until stopped; what they saw. (Like test/e2e/support/probe.ts, but run where the host's ports are.)
- */
-const INSIDE_PROBE = `
-const { request } = require("node:http");
-const url = process.argv[1];
-const seen = { ok: 0, failed: 0, errors: [] };
-let running = true;
-process.on("SIGTERM", () => { running = false; });
-const once = () => new Promise((resolve, reject) => {
-  const req = request(url, { agent: false, timeout: 2000 }, (res) => {
-    res.resume();
-    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error("HTTP " + res.statusCode))));
-  });
-  req.on("timeout", () => req.destroy(new Error("timeout")));
-  req.on("error", reject);
-  req.end();
-});
-const loop = async () => {
-  while (running) {
-    const started = Date.now();
-    try { await once(); seen.ok++; }
-    catch (error) { seen.failed++; if (seen.errors.length < 3) seen.errors.push(error.message); }
-    await new Promise((r) => setTimeout(r, Math.max(0, 30 - (Date.now() - started))));
-  }
-};
-Promise.all([loop(), loop(), loop()]).then(() => process.stdout.write(JSON.stringify(seen)));`;
-
 describe("the proxy on an SSH host", () => {
   it("replaces a service behind it with no failed request, Caddy switched over the run's SSH connection", async () => {
     await exec("bash", [join(REPO_ROOT, "scripts/proxy-image.sh")]);
@@ -278,19 +250,12 @@ describe("the proxy on an SSH host", () => {
     const url = `http://127.0.0.1:${port}/`;
     expect(await getInside(host, url)).toContain(`${project} web-remote`);
 
-    const probe = spawn("nsenter", [`--net=${host.netns}`, process.execPath, "-e", INSIDE_PROBE, url]);
-    let out = "";
-    probe.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    const ended = new Promise((resolve) => probe.on("exit", resolve));
+    const probe = startProbe(url, host.netns);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const result = await runCli(["web-remote", "--force-rebuild"], { cwd, env });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    probe.kill("SIGTERM");
-    await ended;
+    const seen = await probe.stop();
     expectExit(result, 0);
-    const seen = JSON.parse(out) as { ok: number; failed: number; errors: string[] };
     expect(seen.failed, `${seen.errors.join("; ")}\n${result.output}`).toBe(0);
     expect(seen.ok).toBeGreaterThan(20);
     expect(result.output).toMatch(/proxy .*-proxy reloaded: web-remote now served by/);

@@ -1,4 +1,6 @@
-import { request } from "node:http";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT } from "./cli.js";
 
 /** What a probe saw: every attempt counts, none is retried (a retry would hide an outage). */
 export interface ProbeResult {
@@ -10,60 +12,25 @@ export interface ProbeResult {
   bodies: string[];
 }
 
-function once(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 /**
- * `clients` loops each asking `url` every `intervalMs` (a new connection each time, no retries) until stopped:
- * the outage probe of the zero-downtime tests and bench.
+ * Three clients asking `url` every 30 ms, a new connection each time, until stopped (scripts/http-probe.cjs):
+ * inside the network namespace `netns` when given (an SSH test host's ports exist only there).
  */
-export function startProbe(
-  url: string,
-  options: { clients?: number; intervalMs?: number; timeoutMs?: number } = {},
-): { stop(): Promise<ProbeResult> } {
-  const { clients = 3, intervalMs = 30, timeoutMs = 2000 } = options;
-  const result: ProbeResult = { ok: 0, failed: 0, errors: [], bodies: [] };
-  let running = true;
-  const loop = async () => {
-    while (running) {
-      const started = Date.now();
-      try {
-        const answer = await once(url, timeoutMs);
-        if (answer.status === 200) {
-          result.ok++;
-          const body = answer.body.trim();
-          if (result.bodies.at(-1) !== body) result.bodies.push(body);
-        } else {
-          result.failed++;
-          if (result.errors.length < 5) result.errors.push(`HTTP ${answer.status}`);
-        }
-      } catch (error) {
-        result.failed++;
-        if (result.errors.length < 5) result.errors.push((error as Error).message);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (Date.now() - started))));
-    }
-  };
-  const loops = Array.from({ length: clients }, loop);
+export function startProbe(url: string, netns?: string): { stop(): Promise<ProbeResult> } {
+  const argv = [process.execPath, join(REPO_ROOT, "scripts", "http-probe.cjs"), url];
+  const child = netns
+    ? spawn("nsenter", [`--net=${netns}`, ...argv])
+    : spawn(argv[0] as string, argv.slice(1));
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  const ended = new Promise((resolve) => child.on("exit", resolve));
   return {
     async stop() {
-      running = false;
-      await Promise.all(loops);
-      return result;
+      child.kill("SIGTERM");
+      await ended;
+      return JSON.parse(out) as ProbeResult;
     },
   };
 }
