@@ -4,6 +4,7 @@ import { keyPath } from "./normalise.js";
 import { escapes, isGitUrl, isInside } from "./paths.js";
 import { type Rule, type RuleContext, servicesOf } from "./rule-context.js";
 import { dependenciesExist, hostPortsAreUnique, hostsAreKnown, noDependencyCycles } from "./rules-links.js";
+import { SWARM_RULES } from "./rules-swarm.js";
 import { RESERVED_SERVICE_NAMES } from "./types.js";
 
 /**
@@ -143,6 +144,7 @@ export const RULES: readonly Rule[] = [
   localRepositoryExists,
   labelsNotReserved,
   proxyIsServable,
+  ...SWARM_RULES,
 ];
 
 export function applyRules(ctx: RuleContext): void {

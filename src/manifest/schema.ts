@@ -11,6 +11,7 @@ import {
 } from "./fields.js";
 import { refProblem, repoProblem } from "./git-values.js";
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
+import { LongPortSchema, RegistrySchema, swarmServiceShape } from "./swarm-schema.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
 
 export { DEFAULTS };
@@ -51,9 +52,15 @@ const sharedServiceShape = {
     .min(1)
     .describe("Names of the hosts to run on, each getting its own container. Not with `host`."),
   ports: z
-    .array(z.preprocess((v) => (typeof v === "number" ? String(v) : v), parsedWith(parsePort)))
+    .array(
+      z.union([
+        z.preprocess((v) => (typeof v === "number" ? String(v) : v), parsedWith(parsePort)),
+        LongPortSchema,
+      ]),
+    )
     .describe(
-      'Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp".',
+      'Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp", ' +
+        "or (Swarm hosts) `{ target, published, mode, protocol }`.",
     ),
   environment: z
     .union([
@@ -150,6 +157,7 @@ const sharedServiceShape = {
     description: "Run an init (tini) as PID 1 that forwards signals and reaps zombies.",
     default: false,
   }),
+  ...swarmServiceShape,
 };
 
 function splitEnvEntry(entry: string): [string, string | null] {
@@ -220,6 +228,11 @@ export const HostSchema = z
           .describe(
             "The engine's image builder: `buildkit`, or `classic` for engines without BuildKit. Absent: BuildKit, unless DOCKER_BUILDKIT=0.",
           ),
+        swarm: z.boolean().meta({
+          description:
+            "A Swarm manager: its services deploy as Swarm services (image pushed to `registry`, rolling updates).",
+          default: false,
+        }),
       })
       .partial(),
   ])
@@ -276,6 +289,7 @@ const topLevelShape = {
     })
     .optional()
     .describe("A webhook told of each run (its failure never changes the deploy's result)."),
+  registry: RegistrySchema.optional(),
 };
 
 const hasServices = (services: Record<string, unknown>) => Object.keys(services).length > 0;
@@ -328,6 +342,7 @@ export const KNOWN_KEYS = {
     "max_builds",
     "builder",
     "proxy_image",
+    "swarm",
   ],
   health: Object.keys(HealthObjectSchema.shape),
 };
