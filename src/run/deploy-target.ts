@@ -199,7 +199,7 @@ async function removePrepared(engine: Engine, container: Promise<PreparedContain
   if (created?.ok) await engine.remove(created.id).catch(() => undefined);
 }
 
-interface ImageSource {
+export interface ImageSource {
   image: string;
   commit: string;
   buildHash: string;
@@ -211,7 +211,7 @@ interface ImageSource {
 }
 
 /** Fetches the branch and names the image its commit builds. */
-async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
+export async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const { plan, target, tracker } = deps;
   const { service } = target;
   tracker.enter("cloning");
@@ -329,7 +329,7 @@ async function recoverContainer(
 }
 
 /** Builds the service's image from the exported context tree, streaming the engine's output into its log. */
-async function buildImage(
+export async function buildImage(
   deps: TargetDeps,
   engine: Engine,
   inputs: ContainerInputs,
