@@ -10,7 +10,7 @@
 #   on the veth address 10.231.230.1. The shared main engine is never put into swarm mode.
 # - the worker: a dockerd in the network namespace `dswarmw` (entered with `nsenter --net`, not `ip netns exec`,
 #   which remounts /sys), joined over the veth pair (10.231.230.2).
-# - a registry (Debian's docker-registry) on 10.231.230.1:5000, allowed as an insecure registry by both engines.
+# - a registry (Debian's docker-registry) on 10.231.230.1:5050 (not :5000, where its packaged service may listen), allowed as an insecure registry by both engines.
 # Both nodes report this machine's hostname: nodes are told apart by id, never by name. The ingress routing mesh
 # needs IPVS, which these machines lack: services publish host-mode ports. Facts go to
 # /tmp/deploy-test-swarm/swarm.json.
@@ -24,7 +24,7 @@ HOST_IF=dsw230h
 NS_IF=dsw230n
 MANAGER_ADDR=10.231.230.1
 WORKER_ADDR=10.231.230.2
-REGISTRY=$MANAGER_ADDR:5000
+REGISTRY=$MANAGER_ADDR:5050
 MANAGER_BRIDGE=dsw230br
 MANAGER_BRIDGE_CIDR=172.31.230.1/24
 WORKER_BRIDGE_CIDR=172.31.231.1/24
@@ -159,7 +159,7 @@ http: { addr: "$REGISTRY" }
 EOF
   setsid docker-registry serve "$STATE/registry.yml" </dev/null >"$STATE/registry.log" 2>&1 &
   echo "$!" >"$STATE/registry.pid"
-  wait_until "registry" "$STATE/registry.log" bash -c "exec 3<>/dev/tcp/${MANAGER_ADDR}/5000"
+  wait_until "registry" "$STATE/registry.log" bash -c "exec 3<>/dev/tcp/${MANAGER_ADDR}/5050"
 
   # The manager's own bridge: the main engine's docker0 is not its to use.
   ip link add "$MANAGER_BRIDGE" type bridge
