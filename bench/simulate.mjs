@@ -213,7 +213,6 @@ async function main() {
     }
   };
   const rank = new Map(plan.targets.map((target, index) => [target.ref.key, index]));
-  const finishedAt = new Map();
 
   const cpuRun = process.cpuUsage();
   const results = await clock.run(
@@ -239,11 +238,10 @@ async function main() {
           if (blocked) return { state: "skipped", key: target.ref.key };
           await onHost(host, step.start);
           await onHost(host, step.health);
-          finishedAt.set(target.ref.key, clock.now);
           return { state: "succeeded", key: target.ref.key };
         },
         notStarted: (target) => ({ state: "skipped", key: target.ref.key }),
-        crashed: (target, error) => {
+        crashed: (_target, error) => {
           throw error;
         },
       },
