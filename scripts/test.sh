@@ -16,6 +16,7 @@ on_exit() {
   local rc=$?
   # Stand-in SSH hosts left behind by a killed test run (each test file removes its own normally).
   for name in e2essh e2esshc benchssh; do bash scripts/test-host.sh down "$name" >/dev/null 2>&1 || true; done
+  bash scripts/test-swarm.sh down >/dev/null 2>&1 || true
   # Only an engine started by *this* run's set-up: one left by an earlier `npm run deploy` keeps running.
   if [ "$engine_was_running" -eq 0 ]; then
     bash scripts/engine.sh stop || true

@@ -72,8 +72,12 @@ async function streamContainerLogs(
 ): Promise<number> {
   const pool = new HostPool(connectHost);
   try {
-    const engine = await pool.engine(manifest.hosts[hostName] as NonNullable<Manifest["hosts"][string]>);
-    const container = engine.docker.getContainer(containerName(manifest.project, service.name));
+    const host = manifest.hosts[hostName] as NonNullable<Manifest["hosts"][string]>;
+    const engine = await pool.engine(host);
+    // A Swarm service's logs are every task's, on every node, as `docker service logs` gives them.
+    const container = host.swarm
+      ? (await import("../swarm/live.js")).serviceLogSource(engine, manifest.project, service.name)
+      : engine.docker.getContainer(containerName(manifest.project, service.name));
     const options = {
       stdout: true,
       stderr: true,

@@ -71,7 +71,12 @@ async function hostReleases(
       readReleases(engine, project, service),
       engine.inspectContainer(containerName(project, service)),
     ]);
-    const liveOne = live?.running ? liveRelease(releases, live.imageId) : null;
+    const liveImageId = host.swarm
+      ? await (await import("../swarm/live.js")).swarmLiveImageId(engine, project, service)
+      : live?.running
+        ? live.imageId
+        : null;
+    const liveOne = liveRelease(releases, liveImageId);
     const rows = newestFirst(releases).map((release) => ({
       live: release === liveOne,
       created_at: release.createdAt,

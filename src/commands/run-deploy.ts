@@ -224,8 +224,8 @@ function uniqueHosts(plan: DeployPlan): HostSpec[] {
 }
 
 /**
- * Every secret value of the selected services, and the webhook URL (a token for Slack-style hooks), so the
- * reporter can scrub them from any output line.
+ * Every secret value of the selected services, the registry password, and the webhook URL (a token for
+ * Slack-style hooks), so the reporter can scrub them from any output line.
  */
 function secretValues(manifest: Manifest, selected: readonly string[]): string[] {
   const values = selected.flatMap((name) => {
@@ -233,6 +233,8 @@ function secretValues(manifest: Manifest, selected: readonly string[]): string[]
     if (!service) return [];
     return [...Object.values(revealAll(service.environment)), ...Object.values(revealAll(service.buildArgs))];
   });
+  const password = manifest.registry?.password?.reveal();
+  if (password) values.push(password);
   return manifest.notify ? [...values, manifest.notify.webhook] : values;
 }
 

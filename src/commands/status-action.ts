@@ -32,6 +32,9 @@ export interface ServiceStatusRow {
   proxy: ProxyState | null;
   /** Releases recorded on the host (what `rollback` can put back, the live one included). */
   releases: number | null;
+  /** A Swarm service's replicas, and the nodes (by id) running them. */
+  replicas?: { desired: number; running: number };
+  nodes?: string[];
   /** "healthy", "unhealthy: …", "no gate", "not running", or "unknown: …" when the host cannot be reached. */
   health: string;
   healthy: boolean;
@@ -93,6 +96,13 @@ async function statusOf(
     ]);
     row.releases = releases.length;
     row.proxy = proxy;
+    if (target.host.swarm) {
+      const { swarmStatus } = await import("../swarm/status.js");
+      return {
+        ...row,
+        ...(await swarmStatus(connection.engine, project, target.service, connection.httpDispatcher)),
+      };
+    }
     if (target.service.proxy && !proxy?.running) {
       return {
         ...row,

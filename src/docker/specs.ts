@@ -50,6 +50,9 @@ export function configHash(service: ServiceSpec): string {
     ...(service.stopGracePeriodMs === undefined ? {} : { stopGracePeriodMs: service.stopGracePeriodMs }),
     ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
     ...(service.init ? { init: true } : {}),
+    ...(service.replicas === undefined ? {} : { replicas: service.replicas }),
+    ...(service.placement ? { placement: service.placement } : {}),
+    ...(service.update ? { update: service.update } : {}),
   });
 }
 

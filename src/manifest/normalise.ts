@@ -17,6 +17,7 @@ import {
   type WrittenHost,
   type WrittenService,
 } from "./schema.js";
+import { swarmFields } from "./swarm-normalise.js";
 import type { HostSpec, ProxySpec, ServiceSpec } from "./types.js";
 import { durationMs } from "./values.js";
 
@@ -137,6 +138,7 @@ export function normaliseService(source: ServiceSource, ctx: LoadContext): Servi
     ...(written.stop_grace_period === undefined ? {} : { stopGracePeriodMs: written.stop_grace_period }),
     ...(written.stop_signal === undefined ? {} : { stopSignal: written.stop_signal }),
     ...(written.init ? { init: true } : {}),
+    ...swarmFields(written),
   };
 }
 
@@ -224,6 +226,7 @@ export function normaliseHost(name: string, written: WrittenHost, ctx: LoadConte
     ...(host.max_builds === undefined ? {} : { maxBuilds: host.max_builds }),
     ...(host.builder === undefined ? {} : { builder: host.builder }),
     ...(host.proxy_image === undefined ? {} : { proxyImage: host.proxy_image }),
+    ...(host.swarm ? { swarm: true } : {}),
   };
 }
 

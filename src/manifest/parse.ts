@@ -9,6 +9,7 @@ import { dotted, ProblemList, sortProblems } from "./problems.js";
 import { applyRules } from "./rules.js";
 import { checkSalvaging } from "./salvage.js";
 import { DEFAULTS, DefaultsSchema, HostSchema, OutlineSchema, ServiceSchema } from "./schema.js";
+import { registrySpec } from "./swarm-normalise.js";
 import type { HostSpec, Manifest, ManifestResult, ServiceSpec } from "./types.js";
 import { memoryBytes } from "./values.js";
 import { readYaml } from "./yaml.js";
@@ -125,6 +126,7 @@ function build(value: unknown, file: string, load: LoadContext): Manifest | unde
           },
         }
       : {}),
+    ...(outline?.registry ? { registry: registrySpec(outline.registry) } : {}),
     services,
   };
   applyRules({ manifest, sources, serviceNames: Object.keys(writtenServices), hostNames, load });

@@ -73,6 +73,7 @@ export const hostPortsAreUnique: Rule = ({ manifest, sources, load }) => {
     // Hosts left out for a problem would mean "local" here: judge no port on a guess.
     if (source.invalid.has("host") || source.invalid.has("hosts")) continue;
     spec.ports.forEach((port, index) => {
+      if (port.hostPort === 0) return; // a port per task, picked by the engine: nothing to clash with
       for (const host of spec.hosts) {
         const onHost = taken.get(host) ?? [];
         const clash = onHost.find((other) => clashes(other.port, port));

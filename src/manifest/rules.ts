@@ -12,6 +12,7 @@ import {
   hostsAreKnown,
   noDependencyCycles,
 } from "./rules-links.js";
+import { SWARM_RULES } from "./rules-swarm.js";
 import { RESERVED_SERVICE_NAMES } from "./types.js";
 
 /**
@@ -158,6 +159,7 @@ export const RULES: readonly Rule[] = [
   localRepositoryExists,
   labelsNotReserved,
   proxyIsServable,
+  ...SWARM_RULES,
 ];
 
 export function applyRules(ctx: RuleContext): void {

@@ -23,6 +23,7 @@ import {
   splitEnvEntry,
   target,
 } from "./service-fields.js";
+import { LongPortSchema, RegistrySchema, swarmServiceShape } from "./swarm-schema.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
 
 export { DEFAULTS };
@@ -63,9 +64,15 @@ const sharedServiceShape = {
     .min(1)
     .describe("Names of the hosts to run on, each getting its own container. Not with `host`."),
   ports: z
-    .array(z.preprocess((v) => (typeof v === "number" ? String(v) : v), parsedWith(parsePort)))
+    .array(
+      z.union([
+        z.preprocess((v) => (typeof v === "number" ? String(v) : v), parsedWith(parsePort)),
+        LongPortSchema,
+      ]),
+    )
     .describe(
-      'Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp".',
+      'Published ports: "[ip:]host_port:container_port[/tcp|udp]", e.g. "127.0.0.1:3000:3000", "8080:80/udp", ' +
+        "or (Swarm hosts) `{ target, published, mode, protocol }`.",
     ),
   environment: z
     .union([
@@ -162,6 +169,7 @@ const sharedServiceShape = {
     description: "Run an init (tini) as PID 1 that forwards signals and reaps zombies.",
     default: false,
   }),
+  ...swarmServiceShape,
 };
 
 /**
@@ -258,6 +266,11 @@ export const HostSchema = z
           .describe(
             "The engine's image builder: `buildkit`, or `classic` for engines without BuildKit. Absent: BuildKit, unless DOCKER_BUILDKIT=0.",
           ),
+        swarm: z.boolean().meta({
+          description:
+            "A Swarm manager: its services deploy as Swarm services (image pushed to `registry`, rolling updates).",
+          default: false,
+        }),
       })
       .partial(),
   ])
@@ -314,6 +327,7 @@ const topLevelShape = {
     })
     .optional()
     .describe("A webhook told of each run (its failure never changes the deploy's result)."),
+  registry: RegistrySchema.optional(),
 };
 
 const hasServices = (services: Record<string, unknown>) => Object.keys(services).length > 0;
@@ -369,6 +383,7 @@ export const KNOWN_KEYS = {
     "max_builds",
     "builder",
     "proxy_image",
+    "swarm",
   ],
   health: Object.keys(HealthObjectSchema.shape),
 };

@@ -18,6 +18,8 @@ export interface Manifest {
   /** Absolute path of the Prometheus textfile to write after each run. */
   metricsFile?: string;
   notify?: { webhook: string; on: Array<"failure" | "success">; timeoutMs: number };
+  /** Where images of services on Swarm hosts are pushed (SPEC §11). */
+  registry?: RegistrySpec;
   /** In manifest order. */
   services: Record<string, ServiceSpec>;
 }
@@ -37,6 +39,22 @@ export interface HostSpec {
   builder?: Builder;
   /** The reverse proxy's image, for `proxy` services (`proxy_image`); absent = caddy:2. */
   proxyImage?: string;
+  /** A Swarm manager: its services deploy as Swarm services. */
+  swarm?: boolean;
+}
+
+export interface RegistrySpec {
+  /** host[:port][/path], no scheme. */
+  url: string;
+  username?: string;
+  password?: Secret;
+}
+
+/** How a Swarm service rolls out a new version. */
+export interface UpdateSpec {
+  parallelism: number;
+  delayMs: number;
+  order: "start-first" | "stop-first";
 }
 
 export type Builder = "buildkit" | "classic";
@@ -44,9 +62,12 @@ export type Builder = "buildkit" | "classic";
 export interface PortMapping {
   /** Host address to bind; absent = all addresses. */
   hostIp?: string;
+  /** 0: none fixed (Swarm host mode: the engine picks one per task). */
   hostPort: number;
   containerPort: number;
   protocol: "tcp" | "udp";
+  /** Swarm publish mode; absent = ingress (the routing mesh). */
+  mode?: "ingress" | "host";
 }
 
 export type ExpectStatus = number | "2xx" | "3xx";
@@ -123,6 +144,12 @@ export interface ServiceSpec {
   stopSignal?: string;
   /** An init as PID 1 (Docker's --init). */
   init?: boolean;
+  /** Swarm only: tasks to run (absent = 1). */
+  replicas?: number;
+  /** Swarm only: placement constraints. */
+  placement?: string[];
+  /** Swarm only: the rollout settings. */
+  update?: UpdateSpec;
 }
 
 export interface ProxySpec {

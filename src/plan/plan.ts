@@ -1,4 +1,4 @@
-import type { HostSpec, Manifest, ServiceSpec } from "../manifest/types.js";
+import type { HostSpec, Manifest, RegistrySpec, ServiceSpec } from "../manifest/types.js";
 import type { TargetRef } from "../run/events.js";
 
 export interface DeployOptions {
@@ -28,6 +28,8 @@ export interface DeployPlan {
   runId: string;
   project: string;
   keepImages: number;
+  /** Where images of services on Swarm hosts are pushed. */
+  registry?: RegistrySpec;
   options: DeployOptions;
   /** Dependencies before dependents, then manifest order. */
   targets: TargetPlan[];
@@ -67,7 +69,14 @@ export function buildPlan(
       });
     }
   }
-  return { runId, project: manifest.project, keepImages: manifest.keepImages, options, targets };
+  return {
+    runId,
+    project: manifest.project,
+    keepImages: manifest.keepImages,
+    ...(manifest.registry ? { registry: manifest.registry } : {}),
+    options,
+    targets,
+  };
 }
 
 export function targetRef(service: ServiceSpec, host: string): TargetRef {

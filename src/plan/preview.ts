@@ -49,7 +49,10 @@ export async function previewPlan(
         waits_for: target.waitsFor,
       };
       try {
-        return { ...base, ...(await previewTarget(plan, target, snapshots, repos)) };
+        const preview = target.host.swarm
+          ? (await import("../swarm/preview.js")).previewSwarmTarget(plan, target, hosts, repos)
+          : previewTarget(plan, target, snapshots, repos);
+        return { ...base, ...(await preview) };
       } catch (error) {
         return {
           ...base,

@@ -213,7 +213,7 @@ async function removePrepared(engine: Engine, container: Promise<PreparedContain
 }
 
 /** Fetches the ref (a branch, a tag or a commit) and names the image its commit builds. */
-async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
+export async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
   const { plan, target, tracker } = deps;
   const { service } = target;
   tracker.enter("cloning");
@@ -344,7 +344,7 @@ async function recoverContainer(
 }
 
 /** Builds the service's image from the exported context tree, streaming the engine's output into its log. */
-async function buildImage(
+export async function buildImage(
   deps: TargetDeps,
   engine: Engine,
   inputs: ContainerInputs,

@@ -61,6 +61,10 @@ export interface StatusRecord {
   duration_ms: number | null;
   /** During a replace: how long the service was not serving (old container stopped → new one healthy). */
   downtime_ms: number | null;
+  /** A Swarm service's replicas: wanted, and running the live version (absent for containers). */
+  replicas?: { desired: number; running: number };
+  /** A Swarm service's nodes running it, by node id (two nodes may share a hostname). */
+  nodes?: string[];
   /** A short human sentence on why the final state was reached (e.g. "already runs abc123"), or null. */
   reason: string | null;
   error: { phase: Phase; message: string } | null;

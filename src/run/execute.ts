@@ -3,6 +3,7 @@ import type { RepoCache } from "../git/repo-cache.js";
 import type { Clock } from "../health/clock.js";
 import type { HostPool } from "../hosts/pool.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
+import { deploySwarmTarget } from "../swarm/deploy.js";
 import { deployTarget } from "./deploy-target.js";
 import type { EventSink, HealthGate, StatusRecord } from "./events.js";
 import { RunRepos } from "./run-repos.js";
@@ -47,8 +48,9 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   const results = await schedule(
     items,
     {
+      // A Swarm manager's targets take the Swarm path (src/swarm/): the same steps, other engine calls.
       run: (target, dependenciesReady, dependenciesPending, started) =>
-        deployTarget({
+        (target.host.swarm ? deploySwarmTarget : deployTarget)({
           plan,
           target,
           tracker: trackerOf(target),
