@@ -5,7 +5,7 @@ import { isAbsolute, join } from "node:path";
 /**
  * The tool's folder in the user's cache (XDG Base Directory spec): `$XDG_CACHE_HOME/deploy-orchestrator`, else
  * `~/.cache/deploy-orchestrator`. A relative XDG_CACHE_HOME is ignored, as the spec says: what the tool keeps
- * there (repositories, compiled code) must not depend on the folder a command happens to run in.
+ * there (repositories) must not depend on the folder a command happens to run in.
  */
 export function toolCacheDir(env: NodeJS.ProcessEnv, home = homedir()): string {
   const xdg = env.XDG_CACHE_HOME;

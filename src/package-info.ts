@@ -1,6 +1,6 @@
 /**
- * Files of the installed package. This module sits one folder below the package root, as the bundle does
- * (dist/deploy.cjs, whose import.meta.url the build sets to its own URL), so one relative URL serves both.
+ * Files of the installed package. This module sits one folder below the package root, as every module of the
+ * build does (dist/*.js, scripts/build.mjs), so one relative URL serves both.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

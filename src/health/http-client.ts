@@ -1,11 +1,13 @@
-let client: Promise<typeof import("./undici-request.js")> | undefined;
+type Undici = Pick<typeof import("undici"), "request">;
+
+let client: Promise<Undici> | undefined;
 
 /**
- * undici's `request`, loaded on first use and shared: a no-op deploy never sends a request, and loading the
- * library costs about 50 ms of start-up. Calling it early (before a container starts) overlaps the load with
- * the start.
+ * undici, loaded on first use and shared: a no-op deploy never sends a request, and loading the library costs
+ * about 50 ms of start-up. Calling it early (before a container starts) overlaps the load with the start.
+ * undici is CommonJS: imported dynamically from an ES module bundle, its exports are the `default` object.
  */
-export function httpClient(): Promise<typeof import("./undici-request.js")> {
-  client ??= import("./undici-request.js");
+export function httpClient(): Promise<Undici> {
+  client ??= import("undici").then((undici) => undici.default);
   return client;
 }
