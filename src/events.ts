@@ -1,4 +1,4 @@
-import type { Phase } from "../errors.js";
+import type { Phase } from "./errors.js";
 
 /** The states of SPEC §5; the last five are final. */
 export type ServiceState =
