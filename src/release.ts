@@ -1,4 +1,4 @@
-import type { RefKind } from "./git/refs.js";
+import type { RefKind } from "./events.js";
 
 /**
  * A release: one deploy of a service on a host that passed its gate. Releases are recorded on the host (see

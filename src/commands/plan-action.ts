@@ -1,6 +1,6 @@
+import { systemClock } from "../clock.js";
 import { EXIT } from "../errors.js";
 import { RepoCache } from "../git/repo-cache.js";
-import { systemClock } from "../health/clock.js";
 import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
 import type { Io } from "../io.js";

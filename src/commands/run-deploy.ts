@@ -1,6 +1,7 @@
+import { systemClock } from "../clock.js";
 import { EXIT, errorMessage } from "../errors.js";
+import type { RunSummary, StatusRecord } from "../events.js";
 import { RepoCache } from "../git/repo-cache.js";
-import { systemClock } from "../health/clock.js";
 import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
 import type { Io } from "../io.js";
@@ -14,7 +15,6 @@ import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.
 import { createRedactor, type Redactor, redactSummary } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import { appendStepSummary } from "../report/step-summary.js";
-import type { RunSummary, StatusRecord } from "../run/events.js";
 import { executePlan } from "../run/execute.js";
 import { revealAll } from "../secret.js";
 import { redactUrl } from "../url-redact.js";

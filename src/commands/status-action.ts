@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { systemClock } from "../clock.js";
 import { EXIT, errorMessage } from "../errors.js";
-import { systemClock } from "../health/clock.js";
+import type { StatusRecord } from "../events.js";
 import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
 import type { Io } from "../io.js";
@@ -10,7 +11,6 @@ import { buildPlan, newRunId, type TargetPlan } from "../plan/plan.js";
 import { selectServices } from "../plan/select.js";
 import { type ProxyState, proxyState } from "../proxy/proxy.js";
 import { formatTable } from "../report/table.js";
-import type { StatusRecord } from "../run/events.js";
 import { waitHealthy } from "../run/gate.js";
 import { readReleases } from "../run/releases.js";
 import { loadManifestOrThrow } from "./manifest-option.js";

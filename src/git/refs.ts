@@ -4,7 +4,9 @@
  */
 
 /** What the asked-for ref turned out to be; recorded in the status file and on each release. */
-export type RefKind = "branch" | "tag" | "commit";
+import type { RefKind } from "../events.js";
+
+export type { RefKind };
 
 export const REF_KINDS: readonly RefKind[] = ["branch", "tag", "commit"];
 

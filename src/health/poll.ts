@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "../clock.js";
 
 /** One attempt's outcome. `fatal` ends polling at once (the container exited: waiting longer cannot help). */
 export type CheckResult = { ok: true; detail: string } | { ok: false; detail: string; fatal?: boolean };

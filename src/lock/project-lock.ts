@@ -1,5 +1,5 @@
+import type { Clock } from "../clock.js";
 import { LockedError } from "../errors.js";
-import type { Clock } from "../health/clock.js";
 import type { HostPool } from "../hosts/pool.js";
 import type { HostSpec } from "../manifest/types.js";
 import { acquireEngineLock } from "./engine-lock.js";

@@ -1,5 +1,5 @@
+import type { TargetRef } from "../events.js";
 import type { HostSpec, Manifest, RegistrySpec, ServiceSpec } from "../manifest/types.js";
-import type { TargetRef } from "../run/events.js";
 
 export interface DeployOptions {
   forceRebuild: boolean;

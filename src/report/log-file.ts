@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
-import type { RunEvent, ServiceState, StatusRecord, TargetRef } from "../run/events.js";
+import type { RunEvent, ServiceState, StatusRecord, TargetRef } from "../events.js";
 import { DIR_MODE, FILE_MODE, tightenFileSync } from "./file-modes.js";
 import { formatDuration, toLines } from "./text.js";
 

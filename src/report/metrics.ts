@@ -1,7 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import type { RunSummary, ServiceSummary } from "../run/events.js";
+import type { RunSummary, ServiceSummary } from "../events.js";
 import { DIR_MODE, FILE_MODE } from "./file-modes.js";
 
 const PREFIX = "deploy";

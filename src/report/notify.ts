@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { errorMessage } from "../errors.js";
+import type { RunSummary } from "../events.js";
 import { httpClient } from "../health/http-client.js";
-import type { RunSummary } from "../run/events.js";
 
 export interface NotifySpec {
   webhook: string;

@@ -5,7 +5,7 @@
  * is filtered on the way out. Structured fields (run id, state, commit, image, times, host) are never touched:
  * a short value must not turn `succeeded` into `succ[REDACTED]eded`.
  */
-import type { RunSummary, StatusRecord } from "../run/events.js";
+import type { RunSummary, StatusRecord } from "../events.js";
 import { REDACTED, redactUrl } from "../url-redact.js";
 
 export type Redactor = (text: string) => string;

@@ -6,7 +6,7 @@
  * carries on, and the sink itself never throws.
  */
 import { relative } from "node:path";
-import type { EventSink, RunEvent, RunSummary, TargetRef } from "../run/events.js";
+import type { EventSink, RunEvent, RunSummary, TargetRef } from "../events.js";
 import { createLogFiles } from "./log-file.js";
 import { createRedactor, redactStatus, redactSummary } from "./redact.js";
 import { writeRunSummary } from "./run-summary.js";

@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import type { RunSummary } from "../run/events.js";
+import type { RunSummary } from "../events.js";
 import { DIR_MODE, FILE_MODE } from "./file-modes.js";
 
 export interface RunSummaryFiles {

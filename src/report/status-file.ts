@@ -10,7 +10,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import type { StatusRecord } from "../run/events.js";
+import type { StatusRecord } from "../events.js";
 import { DIR_MODE, FILE_MODE } from "./file-modes.js";
 
 export interface StatusFilesOptions {

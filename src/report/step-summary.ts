@@ -5,7 +5,7 @@
  */
 import { appendFile } from "node:fs/promises";
 import { isAbsolute, relative } from "node:path";
-import type { RunSummary, ServiceSummary, TargetRef } from "../run/events.js";
+import type { RunSummary, ServiceSummary, TargetRef } from "../events.js";
 import { type Redactor, redactSummary } from "./redact.js";
 import { countLine, keyOf } from "./terminal/summary.js";
 import { firstLine, formatDuration, shortCommit } from "./text.js";

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Clock } from "../clock.js";
 import { packContext } from "../docker/build-context.js";
 import type { ContainerState, Engine } from "../docker/engine.js";
 import {
@@ -14,7 +15,7 @@ import {
   labelsInDockerfile,
 } from "../docker/specs.js";
 import { errorMessage, inPhase, PhaseError } from "../errors.js";
-import type { Clock } from "../health/clock.js";
+import type { StatusRecord } from "../events.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import type { HostConnection } from "../hosts/pool.js";
 import { asideNamePrefix, containerName, imageTag, LABEL, nextNamePrefix } from "../labels.js";
@@ -23,7 +24,6 @@ import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
-import type { StatusRecord } from "./events.js";
 import { runJob } from "./job.js";
 import { proxyCutover } from "./proxy-cutover.js";
 import { pruneImages } from "./prune.js";

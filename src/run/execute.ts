@@ -1,11 +1,11 @@
+import type { Clock } from "../clock.js";
 import { errorMessage } from "../errors.js";
+import type { EventSink, HealthGate, StatusRecord } from "../events.js";
 import type { RepoCache } from "../git/repo-cache.js";
-import type { Clock } from "../health/clock.js";
 import type { HostPool } from "../hosts/pool.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { deploySwarmTarget } from "../swarm/deploy.js";
 import { deployTarget } from "./deploy-target.js";
-import type { EventSink, HealthGate, StatusRecord } from "./events.js";
 import { RunRepos } from "./run-repos.js";
 import { schedule } from "./scheduler.js";
 import { TargetTracker } from "./tracker.js";

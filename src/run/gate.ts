@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
+import type { Clock } from "../clock.js";
 import type { Engine } from "../docker/engine.js";
-import type { Clock } from "../health/clock.js";
 import { httpCheck } from "../health/http-check.js";
 import { type Check, type CheckResult, poll } from "../health/poll.js";
 import { healthUrl } from "../health/url.js";

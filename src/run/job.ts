@@ -1,9 +1,9 @@
 import type { ContainerState } from "../docker/engine.js";
 import { containerCreateOptions } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
+import type { StatusRecord } from "../events.js";
 import { containerName } from "../labels.js";
 import type { HealthSpec } from "../manifest/types.js";
-import type { StatusRecord } from "./events.js";
 import type { ReplaceContext } from "./replace.js";
 
 /** A job without a `health.timeout` may run this long. */

@@ -1,10 +1,10 @@
 import type { ContainerState } from "../docker/engine.js";
 import { errorMessage } from "../errors.js";
+import type { StatusRecord } from "../events.js";
 import { directHealthUrl } from "../health/url.js";
 import { asideNamePrefix, containerName, LABEL, proxyNetwork, upstreamAlias } from "../labels.js";
 import { routesOf } from "../proxy/caddy-config.js";
 import { applyProxyChange } from "../proxy/proxy.js";
-import type { StatusRecord } from "./events.js";
 import {
   gateNewContainer,
   type PreparedContainer,

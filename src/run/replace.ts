@@ -1,14 +1,14 @@
 import type { Dispatcher } from "undici";
+import type { Clock } from "../clock.js";
 import type { ContainerState, Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
 import { containerCreateOptions, containerNetworks } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
-import type { Clock } from "../health/clock.js";
+import type { StatusRecord } from "../events.js";
 import { httpClient } from "../health/http-client.js";
 import { asideNamePrefix, containerName, LABEL, nextName } from "../labels.js";
 import type { HostSpec, ServiceSpec } from "../manifest/types.js";
 import { applyProxyChange, upstreamOf } from "../proxy/proxy.js";
-import type { StatusRecord } from "./events.js";
 import { NO_GATE_WINDOW_MS, waitHealthy } from "./gate.js";
 import type { TargetTracker } from "./tracker.js";
 

@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import type { ServiceState } from "./events.js";
+import type { ServiceState } from "../events.js";
 
 export interface SchedulerItem {
   key: string;

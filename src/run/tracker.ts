@@ -1,6 +1,6 @@
+import type { Clock } from "../clock.js";
 import type { Phase } from "../errors.js";
-import type { Clock } from "../health/clock.js";
-import type { EventSink, HealthGate, LogPhase, ServiceState, StatusRecord, TargetRef } from "./events.js";
+import type { EventSink, HealthGate, LogPhase, ServiceState, StatusRecord, TargetRef } from "../events.js";
 
 /**
  * Holds one target's status record for the run and emits it whole at every change, so the status file and

@@ -1,6 +1,7 @@
 import type { Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
 import { errorMessage, inPhase, type Phase, PhaseError } from "../errors.js";
+import type { StatusRecord } from "../events.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import { LABEL } from "../labels.js";
 import type { RegistrySpec } from "../manifest/types.js";
@@ -8,7 +9,6 @@ import { decide } from "../plan/decide.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
 import { buildImage, fetchSource, type TargetDeps } from "../run/deploy-target.js";
-import type { StatusRecord } from "../run/events.js";
 import { pruneImages } from "../run/prune.js";
 import type { ImageSource } from "../run/pull-image.js";
 import { readReleases, recordRelease } from "../run/releases.js";

@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import type { Clock } from "../health/clock.js";
+import type { Clock } from "../clock.js";
 import { httpCheck } from "../health/http-check.js";
 import { poll } from "../health/poll.js";
 import type { HealthSpec, ServiceSpec } from "../manifest/types.js";

@@ -1,5 +1,5 @@
+import type { Clock } from "../clock.js";
 import { errorMessage } from "../errors.js";
-import type { Clock } from "../health/clock.js";
 import { type ReplicaFacts, replicaFacts } from "./observe.js";
 import type { SwarmEngine } from "./swarm-engine.js";
 import { waitRollback } from "./wait.js";

@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
+import { systemClock } from "../clock.js";
 import type { Engine } from "../docker/engine.js";
-import { systemClock } from "../health/clock.js";
 import { LABEL } from "../labels.js";
 import type { ServiceSpec } from "../manifest/types.js";
 import { swarmGate } from "./gate.js";

@@ -1,4 +1,4 @@
-import type { Clock } from "../health/clock.js";
+import type { Clock } from "../clock.js";
 import { judgeRollback, judgeRollout, type Rollout } from "./rollout.js";
 import type { SwarmEngine } from "./swarm-engine.js";
 

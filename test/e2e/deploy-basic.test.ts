@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StatusRecord } from "../../src/events.js";
 import { imageTag, LABEL } from "../../src/labels.js";
-import type { StatusRecord } from "../../src/run/events.js";
 import { runCli } from "./support/cli.js";
 import { cleanupProject, freePorts, httpGet, inspectContainer, inspectImage } from "./support/docker.js";
 import { EVENT_LINE, expectExit, logPhases } from "./support/expect.js";

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StatusRecord } from "../../src/events.js";
 import { imageTag, LABEL } from "../../src/labels.js";
-import type { StatusRecord } from "../../src/run/events.js";
 import {
   buildStepLines,
   closeServer,

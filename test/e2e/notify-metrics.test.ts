@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunSummary } from "../../src/run/events.js";
+import type { RunSummary } from "../../src/events.js";
 import { runCli } from "./support/cli.js";
 import { cleanupProject, freePort } from "./support/docker.js";
 import { expectExit } from "./support/expect.js";

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/events.js";
 import { parseLastSuccess, renderMetrics, writeMetricsFile } from "../../src/report/metrics.js";
-import type { RunSummary } from "../../src/run/events.js";
 
 function summary(
   finishedAt: string,

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import type { RunSummary } from "../../src/events.js";
 import { sendNotification, shouldNotify } from "../../src/report/notify.js";
-import type { RunSummary } from "../../src/run/events.js";
 
 const summary: RunSummary = {
   run_id: "r1",

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import type { RunSummary, ServiceSummary, StatusRecord, TargetRef } from "../../src/run/events.js";
+import type { RunSummary, ServiceSummary, StatusRecord, TargetRef } from "../../src/events.js";
 
 export function target(service: string, host = "local", key = service): TargetRef {
   return { service, host, key };

@@ -1,9 +1,9 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RunEvent } from "../../src/events.js";
 import { createReporter } from "../../src/report/reporter.js";
 import type { OutputMode } from "../../src/report/terminal/index.js";
-import type { RunEvent } from "../../src/run/events.js";
 import { capture, entry, status, steppingClock, summary, target, tempDir } from "./report-fixtures.js";
 
 const SECRET = "s3cr3t-T0ken";

@@ -1,9 +1,9 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ServiceState } from "../../src/events.js";
 import { writeRunSummary } from "../../src/report/run-summary.js";
 import { createStatusFiles } from "../../src/report/status-file.js";
-import type { ServiceState } from "../../src/run/events.js";
 import { entry, status, summary, target, tempDir } from "./report-fixtures.js";
 
 describe("status files", () => {

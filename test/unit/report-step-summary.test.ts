@@ -1,9 +1,9 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { ServiceSummary } from "../../src/events.js";
 import { createRedactor } from "../../src/report/redact.js";
 import { appendStepSummary, renderStepSummary } from "../../src/report/step-summary.js";
-import type { ServiceSummary } from "../../src/run/events.js";
 import { entry, summary, target, tempDir } from "./report-fixtures.js";
 
 const options = { project: "shop", logsDir: "/srv/shop/logs", cwd: "/srv/shop" };

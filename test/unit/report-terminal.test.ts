@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { RunEvent, TargetRef } from "../../src/events.js";
 import { createJsonRenderer } from "../../src/report/terminal/json.js";
 import { createPlainRenderer } from "../../src/report/terminal/plain.js";
 import { createQuietRenderer } from "../../src/report/terminal/quiet.js";
 import { formatSummary } from "../../src/report/terminal/summary.js";
 import { createTreeRenderer } from "../../src/report/terminal/tree.js";
-import type { RunEvent, TargetRef } from "../../src/run/events.js";
 import { capture, entry, ISO_TIME, status, summary, target } from "./report-fixtures.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ServiceState } from "../../src/run/events.js";
+import type { ServiceState } from "../../src/events.js";
 import { schedule } from "../../src/run/scheduler.js";
 
 interface Item {

@@ -3,7 +3,7 @@
  * cursor movement or colour code. Build output is mostly noise here (it is all in the log file), so only
  * its `Step N/M` lines are kept, which show how far a build got.
  */
-import type { LogPhase, RunSummary, ServiceState, StatusRecord, TargetRef } from "../../run/events.js";
+import type { LogPhase, RunSummary, ServiceState, StatusRecord, TargetRef } from "../../events.js";
 import { firstLine, formatDuration, shortCommit, toLines } from "../text.js";
 import { formatSummary } from "./summary.js";
 import type { RendererOptions, TerminalRenderer } from "./types.js";

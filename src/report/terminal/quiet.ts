@@ -1,5 +1,5 @@
 /** `--output quiet`: nothing while the run goes on (the log files have it all), the summary at the end. */
-import type { RunSummary, TargetRef } from "../../run/events.js";
+import type { RunSummary, TargetRef } from "../../events.js";
 import { formatSummary } from "./summary.js";
 import type { RendererOptions, TerminalRenderer } from "./types.js";
 

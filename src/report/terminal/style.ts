@@ -3,7 +3,7 @@
  * colour follows only the caller's `color` flag (it has weighed TTY, NO_COLOR and --json), never the
  * environment a library would sniff on its own.
  */
-import type { ServiceState } from "../../run/events.js";
+import type { ServiceState } from "../../events.js";
 
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 export type Tone = keyof typeof CODES;

@@ -2,7 +2,7 @@
  * The end-of-run summary every human-facing renderer prints: what went wrong first (with where to look),
  * then the rest, then one count line a person or a CI log viewer can take in at a glance.
  */
-import type { RunSummary, ServiceState, ServiceSummary, TargetRef } from "../../run/events.js";
+import type { RunSummary, ServiceState, ServiceSummary, TargetRef } from "../../events.js";
 import { firstLine, formatDuration, shortCommit } from "../text.js";
 import { painter, toneOfState } from "./style.js";
 

@@ -27,8 +27,8 @@ import {
   type LoggerFormat,
   ProcessOutput,
 } from "listr2";
-import type { RunEvent, RunSummary, StatusRecord, TargetRef } from "../../run/events.js";
-import { FINAL_STATES } from "../../run/events.js";
+import type { RunEvent, RunSummary, StatusRecord, TargetRef } from "../../events.js";
+import { FINAL_STATES } from "../../events.js";
 import { firstLine, formatDuration, toLines } from "../text.js";
 import { painter } from "./style.js";
 import { formatSummary } from "./summary.js";

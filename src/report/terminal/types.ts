@@ -1,4 +1,4 @@
-import type { RunEvent, RunSummary, TargetRef } from "../../run/events.js";
+import type { RunEvent, RunSummary, TargetRef } from "../../events.js";
 
 /** What a renderer is given; `color` is decided by the caller (TTY, NO_COLOR, --json). */
 export interface RendererOptions {

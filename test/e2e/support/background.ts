@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import type { ServiceState, StatusRecord } from "../../../src/run/events.js";
+import type { ServiceState, StatusRecord } from "../../../src/events.js";
 import { type CliOptions, type CliProcess, type CliResult, spawnCli } from "./cli.js";
 import type { LogsDir } from "./manifest.js";
 

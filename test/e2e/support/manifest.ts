@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { RunSummary, StatusRecord } from "../../../src/run/events.js";
+import type { RunSummary, StatusRecord } from "../../../src/events.js";
 
 /** A project name no other test file (or earlier run) uses: `e2e-<6 hex>`. */
 export function projectName(prefix = "e2e"): string {

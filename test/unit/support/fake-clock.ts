@@ -1,4 +1,4 @@
-import type { Clock } from "../../../src/health/clock.js";
+import type { Clock } from "../../../src/clock.js";
 
 /** A clock whose sleeps advance time at once: polling tests run instantly and exactly. */
 export class FakeClock implements Clock {

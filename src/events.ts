@@ -1,5 +1,7 @@
-import type { Phase } from "../errors.js";
-import type { RefKind } from "../git/refs.js";
+import type { Phase } from "./errors.js";
+
+/** What a deployed ref turned out to be. */
+export type RefKind = "branch" | "tag" | "commit";
 
 /** The states of SPEC §5; the last five are final. */
 export type ServiceState =
