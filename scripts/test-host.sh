@@ -4,6 +4,7 @@
 #   scripts/test-host.sh up [NAME]      create it (idempotent: quiet when it is already up)
 #   scripts/test-host.sh down [NAME]    remove every trace of it (idempotent)
 #   scripts/test-host.sh status [NAME]  exit 0 when it is up
+#   scripts/test-host.sh restart-engine [NAME]   stop its dockerd and start it again
 #
 # NAME defaults to `deploytest`. The host is a network namespace NAME joined to this machine by a veth pair in a
 # /24 that nothing else uses (10.231.N.0/24, N derived from NAME; override with TEST_HOST_OCTET), and inside it:
@@ -157,6 +158,31 @@ start_sshd() {
   echo "$!" >"$pidfile"
 }
 
+start_dockerd() {
+  say "dockerd in the namespace (socket $SOCKET, log $STATE/dockerd.log)"
+  setsid nsenter --net="$NETNS" dockerd \
+    --config-file "$STATE/daemon.json" \
+    --host "unix://$SOCKET" \
+    --data-root "$STATE/data" \
+    --exec-root "$STATE/exec" \
+    --pidfile "$STATE/dockerd.pid" \
+    --bip "$BRIDGE_CIDR" \
+    --iptables=false \
+    --ip-masq=false \
+    </dev/null >>"$STATE/dockerd.log" 2>&1 &
+  local dockerd_pid=$!
+  wait_until "dockerd (pid $dockerd_pid)" "$STATE/dockerd.log" remote_docker info
+}
+
+# Stops the host's engine and starts it again, as a reboot or an upgrade of the engine would: containers come
+# back by their restart policies only.
+restart_engine() {
+  is_up || die "not up"
+  say "restarting dockerd"
+  stop_pidfile "$STATE/dockerd.pid"
+  start_dockerd
+}
+
 up() {
   [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, dockerd, sshd)"
   need ip nsenter setsid dockerd docker /usr/sbin/sshd ssh-keygen
@@ -181,20 +207,8 @@ up() {
   in_ns ip link set "$NS_IF" up
   in_ns ip link set lo up
 
-  say "dockerd in the namespace (socket $SOCKET, log $STATE/dockerd.log)"
   echo '{}' >"$STATE/daemon.json"
-  setsid nsenter --net="$NETNS" dockerd \
-    --config-file "$STATE/daemon.json" \
-    --host "unix://$SOCKET" \
-    --data-root "$STATE/data" \
-    --exec-root "$STATE/exec" \
-    --pidfile "$STATE/dockerd.pid" \
-    --bip "$BRIDGE_CIDR" \
-    --iptables=false \
-    --ip-masq=false \
-    </dev/null >"$STATE/dockerd.log" 2>&1 &
-  local dockerd_pid=$!
-  wait_until "dockerd (pid $dockerd_pid)" "$STATE/dockerd.log" remote_docker info
+  start_dockerd
   say "copying busybox:latest into it"
   docker save busybox:latest | remote_docker load >/dev/null
 
@@ -265,8 +279,9 @@ down)
   down
   ;;
 status) is_up ;;
+restart-engine) restart_engine ;;
 *)
-  echo "usage: $0 up|down|status [NAME]" >&2
+  echo "usage: $0 up|down|status|restart-engine [NAME]" >&2
   exit 2
   ;;
 esac

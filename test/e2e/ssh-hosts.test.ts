@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABEL } from "../../src/labels.js";
+import { waitFor } from "./support/background.js";
 import { REPO_ROOT, runCli } from "./support/cli.js";
 import { cleanupProject, docker, findContainer, freePorts, httpGet } from "./support/docker.js";
 import { expectExit } from "./support/expect.js";
@@ -229,6 +230,8 @@ describe("SSH hosts", () => {
 });
 
 describe("the proxy on an SSH host", () => {
+  let url = "";
+
   it("replaces a service behind it with no failed request, Caddy switched over the run's SSH connection", async () => {
     await exec("bash", [join(REPO_ROOT, "scripts/proxy-image.sh")]);
     const loaded = await remoteDocker(host).loadImage(await docker.getImage("caddy:2").get());
@@ -247,7 +250,7 @@ describe("the proxy on an SSH host", () => {
       },
     );
     expectExit(await runCli(["web-remote"], { cwd, env }), 0);
-    const url = `http://127.0.0.1:${port}/`;
+    url = `http://127.0.0.1:${port}/`;
     expect(await getInside(host, url)).toContain(`${project} web-remote`);
 
     const probe = startProbe(url, host.netns);
@@ -259,5 +262,18 @@ describe("the proxy on an SSH host", () => {
     expect(seen.failed, `${seen.errors.join("; ")}\n${result.output}`).toBe(0);
     expect(seen.ok).toBeGreaterThan(20);
     expect(result.output).toMatch(/proxy .*-proxy reloaded: web-remote now served by/);
+  });
+
+  it("serves the live container again after the host's engine restarts, with no deploy", async () => {
+    const before = await remoteDocker(host).getContainer(`${project}-web-remote`).inspect();
+    await exec("bash", [join(REPO_ROOT, "scripts/test-host.sh"), "restart-engine", HOST_NAME]);
+    const body = await waitFor(() => getInside(host, url), {
+      what: () => `${url} inside the host after the restart`,
+    });
+    expect(body).toContain(`${project} web-remote`);
+    // The same container: the proxy was rebuilt from what it kept, not by a deploy.
+    const after = await remoteDocker(host).getContainer(`${project}-web-remote`).inspect();
+    expect(after.Id).toBe(before.Id);
+    expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
   });
 });
