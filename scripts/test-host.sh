@@ -19,6 +19,7 @@
 # dockerd fails with "Devices cgroup isn't mounted"), detached with setsid, output to log files, stdin /dev/null.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/process.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sshd.sh"
 
 NAME=${2:-deploytest}
 [[ "$NAME" =~ ^[a-z][a-z0-9]{0,11}$ ]] || {
@@ -115,28 +116,6 @@ need() {
   [ "${#missing[@]}" -eq 0 ] || die "missing ${missing[*]} (apt-get install openssh-server iproute2 docker.io util-linux)"
 }
 
-write_sshd_config() {
-  local file=$1 port=$2 streamlocal=$3 pidfile=$4
-  cat >"$file" <<EOF
-# sshd of the test host $NAME (scripts/test-host.sh)
-ListenAddress $NS_ADDR:$port
-HostKey $STATE/ssh_host_ed25519_key
-HostKey $STATE/ssh_host_ecdsa_key
-PidFile $pidfile
-AuthorizedKeysFile $STATE/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AllowTcpForwarding yes
-AllowStreamLocalForwarding $streamlocal
-MaxSessions 10
-LogLevel VERBOSE
-EOF
-}
-
 wait_until() {
   local what=$1 log=$2
   shift 2
@@ -213,18 +192,13 @@ up() {
   docker save busybox:latest | remote_docker load >/dev/null
 
   say "sshd on $NS_ADDR:$SSH_PORT and (no stream-local forwarding) :$NOFWD_PORT"
-  ssh-keygen -q -t ed25519 -N '' -C "test-host-$NAME" -f "$STATE/ssh_host_ed25519_key"
-  ssh-keygen -q -t ecdsa -N '' -C "test-host-$NAME" -f "$STATE/ssh_host_ecdsa_key"
-  ssh-keygen -q -t ed25519 -N '' -C "deploy-test-user" -f "$STATE/id_ed25519"
-  ssh-keygen -q -t ed25519 -N '' -C "deploy-test-stranger" -f "$STATE/id_stranger"
-  cp "$STATE/id_ed25519.pub" "$STATE/authorized_keys"
-  chmod 600 "$STATE/authorized_keys"
+  make_ssh_keys "$STATE" "test-host-$NAME"
   local host_key
   host_key=$(cut -d' ' -f1,2 "$STATE/ssh_host_ed25519_key.pub")
   echo "$NS_ADDR $host_key" >"$STATE/known_hosts"
   echo "[$NS_ADDR]:$NOFWD_PORT $host_key" >>"$STATE/known_hosts"
-  write_sshd_config "$STATE/sshd_config" "$SSH_PORT" yes "$STATE/sshd.pid.own"
-  write_sshd_config "$STATE/sshd-nofwd_config" "$NOFWD_PORT" no "$STATE/sshd-nofwd.pid.own"
+  write_sshd_config "$STATE/sshd_config" "$NS_ADDR:$SSH_PORT" "$STATE" yes "$STATE/sshd.pid.own"
+  write_sshd_config "$STATE/sshd-nofwd_config" "$NS_ADDR:$NOFWD_PORT" "$STATE" no "$STATE/sshd-nofwd.pid.own"
   start_sshd "$STATE/sshd_config" "$STATE/sshd.log" "$STATE/sshd.pid"
   start_sshd "$STATE/sshd-nofwd_config" "$STATE/sshd-nofwd.log" "$STATE/sshd-nofwd.pid"
   wait_until "sshd" "$STATE/sshd.log" grep -q "Server listening on $NS_ADDR port $SSH_PORT" "$STATE/sshd.log"

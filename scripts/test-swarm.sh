@@ -10,12 +10,14 @@
 #   on the veth address 10.231.230.1. The shared main engine is never put into swarm mode.
 # - the worker: a dockerd in the network namespace `dswarmw` (entered with `nsenter --net`, not `ip netns exec`,
 #   which remounts /sys), joined over the veth pair (10.231.230.2).
+# - an sshd on 10.231.230.1:2230 in front of the manager (the e2e test reaches the manager over SSH too);
 # - a registry (Debian's docker-registry) on 10.231.230.1:5050 (not :5000, where its packaged service may listen), allowed as an insecure registry by both engines.
 # Both nodes report this machine's hostname: nodes are told apart by id, never by name. The ingress routing mesh
 # needs IPVS, which these machines lack: services publish host-mode ports. Facts go to
 # /tmp/deploy-test-swarm/swarm.json.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/process.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sshd.sh"
 
 STATE=/tmp/deploy-test-swarm
 NS=dswarmw
@@ -25,6 +27,7 @@ NS_IF=dsw230n
 MANAGER_ADDR=10.231.230.1
 WORKER_ADDR=10.231.230.2
 REGISTRY=$MANAGER_ADDR:5050
+SSH_PORT=2230
 MANAGER_BRIDGE=dsw230br
 MANAGER_BRIDGE_CIDR=172.31.230.1/24
 WORKER_BRIDGE_CIDR=172.31.231.1/24
@@ -45,7 +48,7 @@ worker() { docker --host "unix://$W/docker.sock" "$@"; }
 
 is_up() {
   [ -f "$STATE/swarm.json" ] && alive "$(read_pid "$M/dockerd.pid")" && alive "$(read_pid "$W/dockerd.pid")" &&
-    alive "$(read_pid "$STATE/registry.pid")" &&
+    alive "$(read_pid "$STATE/registry.pid")" && alive "$(read_pid "$STATE/sshd.pid")" &&
     [ "$(manager node ls -q 2>/dev/null | wc -l)" -eq 2 ] &&
     [ "$(manager info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]
 }
@@ -86,6 +89,7 @@ down() {
     docker --host "unix://$socket" swarm leave --force >/dev/null 2>&1 || true
   done
   stop_pid "$(read_pid "$STATE/registry.pid")" "$STOP_TIMEOUT" registry
+  stop_pid "$(read_pid "$STATE/sshd.pid")" "$STOP_TIMEOUT" sshd
   stop_pid "$(read_pid "$W/dockerd.pid")" "$STOP_TIMEOUT" "worker dockerd"
   stop_pid "$(read_pid "$M/dockerd.pid")" "$STOP_TIMEOUT" "manager dockerd"
   [ -d "$STATE" ] && kill_leftovers
@@ -185,6 +189,14 @@ EOF
     "$MANAGER_ADDR:2377" >/dev/null
   wait_until "the worker node" "$W/dockerd.log" bash -c \
     "[ \"\$(docker --host unix://$M/docker.sock node ls --filter role=worker --format '{{.Status}}')\" = Ready ]"
+  say "sshd on $MANAGER_ADDR:$SSH_PORT (the manager reached over SSH)"
+  mkdir -p "$STATE/ssh" /run/sshd
+  make_ssh_keys "$STATE/ssh" "test-swarm-manager"
+  echo "[$MANAGER_ADDR]:$SSH_PORT $(cut -d' ' -f1,2 "$STATE/ssh/ssh_host_ed25519_key.pub")" >"$STATE/ssh/known_hosts"
+  write_sshd_config "$STATE/ssh/sshd_config" "$MANAGER_ADDR:$SSH_PORT" "$STATE/ssh" yes "$STATE/ssh/sshd.pid.own"
+  setsid /usr/sbin/sshd -D -f "$STATE/ssh/sshd_config" -E "$STATE/ssh/sshd.log" </dev/null >>"$STATE/ssh/sshd.log" 2>&1 &
+  echo "$!" >"$STATE/sshd.pid"
+  wait_until "sshd" "$STATE/ssh/sshd.log" grep -q "Server listening on $MANAGER_ADDR port $SSH_PORT" "$STATE/ssh/sshd.log"
   local manager_id worker_id
   manager_id=$(manager info --format '{{.Swarm.NodeID}}')
   worker_id=$(worker info --format '{{.Swarm.NodeID}}')
@@ -198,6 +210,11 @@ EOF
   "registry": "$REGISTRY",
   "managerNodeId": "$manager_id",
   "workerNodeId": "$worker_id",
+  "ssh": {
+    "target": "root@$MANAGER_ADDR:$SSH_PORT",
+    "identityFile": "$STATE/ssh/id_ed25519",
+    "knownHostsFile": "$STATE/ssh/known_hosts"
+  },
   "stateDir": "$STATE"
 }
 EOF

@@ -30,6 +30,8 @@ interface Swarm {
   registry: string;
   managerNodeId: string;
   workerNodeId: string;
+  /** An sshd in front of the manager: the same cluster, reached as from another machine. */
+  ssh: { target: string; identityFile: string; knownHostsFile: string };
 }
 
 let swarm: Swarm;
@@ -52,12 +54,19 @@ const BROKEN_DOCKERFILE = [
   "",
 ].join("\n");
 
-async function deployManifest(registry: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function deployManifest(
+  registry: string,
+  extra: Record<string, unknown> = {},
+  overSsh = false,
+): Promise<void> {
+  const ssh = overSsh
+    ? { ssh: swarm.ssh.target, identity_file: swarm.ssh.identityFile, known_hosts: swarm.ssh.knownHostsFile }
+    : {};
   await writeManifest(cwd, {
     version: 1,
     project,
     registry: { url: registry },
-    hosts: { cluster: { swarm: true, docker_socket: swarm.managerSocket } },
+    hosts: { cluster: { swarm: true, docker_socket: swarm.managerSocket, ...ssh } },
     defaults: e2eDefaults({ host: "cluster", health: { path: "/health", interval: "250ms", timeout: "8s" } }),
     services: {
       web: {
@@ -221,6 +230,17 @@ describe("Swarm hosts", () => {
     expect(status.error?.message).toContain("the running service was not touched");
     expect((await manager.getService(serviceName).inspect()).Version?.Index).toBe(before.Version?.Index);
     for (const answer of await answers()) expect(answer).toContain(marker("v1"));
+    await deployManifest(swarm.registry);
+  });
+
+  it("deploys through a manager reached over SSH, as from another machine", async () => {
+    // A good version again (the head still has the commit whose /health answers 404).
+    commits.push(await repo.commit(httpService(marker("v4")), "v4"));
+    await deployManifest(swarm.registry, {}, true);
+    const result = await runCli(["all"], { cwd, env });
+    expectExit(result, 0);
+    expect(await logs.status("web")).toMatchObject({ state: "succeeded", commit: commits.at(-1) });
+    for (const answer of await answers()) expect(answer).toContain(marker("v4"));
     await deployManifest(swarm.registry);
   });
 });
