@@ -116,20 +116,6 @@ need() {
   [ "${#missing[@]}" -eq 0 ] || die "missing ${missing[*]} (apt-get install openssh-server iproute2 docker.io util-linux)"
 }
 
-wait_until() {
-  local what=$1 log=$2
-  shift 2
-  local waited=0
-  until "$@" >/dev/null 2>&1; do
-    if [ "$waited" -ge "$((START_TIMEOUT * 5))" ]; then
-      tail -n 30 "$log" >&2 || true
-      die "$what did not come up within ${START_TIMEOUT}s; see $log"
-    fi
-    sleep 0.2
-    waited=$((waited + 1))
-  done
-}
-
 start_sshd() {
   local config=$1 log=$2 pidfile=$3
   # -D keeps it in the foreground of its setsid session, so its pid is the one recorded.

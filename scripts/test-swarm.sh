@@ -53,19 +53,6 @@ is_up() {
     [ "$(manager info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]
 }
 
-wait_until() {
-  local what=$1 log=$2 waited=0
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    if [ "$waited" -ge "$((START_TIMEOUT * 5))" ]; then
-      tail -n 30 "$log" >&2 || true
-      die "$what did not come up within ${START_TIMEOUT}s; see $log"
-    fi
-    sleep 0.2
-    waited=$((waited + 1))
-  done
-}
-
 # Whatever still runs from the swarm's folders (a containerd shim whose dockerd was killed, say), children first.
 kill_leftovers() {
   local pid cmdline

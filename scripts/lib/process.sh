@@ -1,4 +1,5 @@
-# Process helpers shared by scripts/engine.sh and scripts/test-host.sh (sourced; each defines its own `say`).
+# Process helpers shared by scripts/engine.sh, test-host.sh and test-swarm.sh (sourced; each defines its own `say`
+# and `die`, and START_TIMEOUT for wait_until).
 
 # The pid in pid file $1 (digits only), or nothing.
 read_pid() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
@@ -26,6 +27,20 @@ stop_pid() {
       break
     fi
     sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+
+# Runs "$@" until it succeeds; after START_TIMEOUT seconds, shows the end of log $2 and dies naming $1.
+wait_until() {
+  local what=$1 log=$2 waited=0
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ "$waited" -ge "$((START_TIMEOUT * 5))" ]; then
+      tail -n 30 "$log" >&2 || true
+      die "$what did not come up within ${START_TIMEOUT}s; see $log"
+    fi
+    sleep 0.2
     waited=$((waited + 1))
   done
 }
