@@ -5,8 +5,10 @@ import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
 import type { Io } from "../io.js";
 import { buildPlan, newRunId } from "../plan/plan.js";
-import { formatPreview, previewPlan } from "../plan/preview.js";
+import { previewPlan, type TargetPreview } from "../plan/preview.js";
 import { selectServices } from "../plan/select.js";
+import { formatTable } from "../report/table.js";
+import { observePlan } from "../run/observe.js";
 import { RunRepos } from "../run/run-repos.js";
 import { redactUrl } from "../url-redact.js";
 import { loadManifestOrThrow } from "./manifest-option.js";
@@ -25,7 +27,8 @@ export async function printPlan(argv: PlanArgs, io: Io): Promise<number> {
   });
   const hosts = new HostPool(connectHost);
   try {
-    const previews = await previewPlan(plan, hosts, new RunRepos(new RepoCache(cacheDirOf(argv, io))));
+    const repos = new RunRepos(new RepoCache(cacheDirOf(argv, io)));
+    const previews = previewPlan(plan, await observePlan(plan, hosts, repos));
     // A target that cannot be planned quotes git's error, which may hold a repo URL's credentials.
     io.stdout.write(
       redactUrl(
@@ -38,4 +41,20 @@ export async function printPlan(argv: PlanArgs, io: Io): Promise<number> {
   } finally {
     await hosts.closeAll();
   }
+}
+
+/** A table for people: one row per target, in start order. */
+export function formatPreview(previews: TargetPreview[]): string {
+  const rows = [...previews]
+    .sort((a, b) => a.step - b.step)
+    .map((preview) => [
+      String(preview.step),
+      preview.host === "local" ? preview.service : `${preview.service}@${preview.host}`,
+      preview.action,
+      preview.commit?.slice(0, 12) ?? "-",
+      preview.image ?? "-",
+      preview.reason + (preview.waits_for.length > 0 ? `; after ${preview.waits_for.join(", ")}` : ""),
+    ]);
+  const header = ["step", "service", "action", "commit", "image", "why"];
+  return formatTable(header, rows);
 }

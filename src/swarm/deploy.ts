@@ -8,7 +8,8 @@ import type { RegistrySpec } from "../manifest/types.js";
 import { decide } from "../plan/decide.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
-import { buildImage, fetchSource, type TargetDeps } from "../run/deploy-target.js";
+import { buildImage, logFetched, sourceOf, type TargetDeps } from "../run/deploy-target.js";
+import { observeTarget, swarmNaming } from "../run/observe.js";
 import { pruneImages } from "../run/prune.js";
 import type { ImageSource } from "../run/pull-image.js";
 import { readReleases, recordRelease } from "../run/releases.js";
@@ -16,7 +17,7 @@ import { swarmGate } from "./gate.js";
 import { observedService, replicaFacts } from "./observe.js";
 import { rollBack } from "./roll-back.js";
 import { convergeTimeoutMs } from "./rollout.js";
-import { registryAuth, swarmConfigHash, swarmImageTag, swarmServiceName, swarmServiceSpec } from "./spec.js";
+import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "./spec.js";
 import { SwarmEngine, type SwarmService } from "./swarm-engine.js";
 import { waitRollout } from "./wait.js";
 
@@ -58,14 +59,25 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
     ]);
     const rollback = plan.options.rollbackTo;
     let source: ImageSource;
+    /** The wanted image's labels when the observation read them (a deploy from git). */
+    let existingImage: Record<string, string> | null | undefined;
     if (rollback === undefined) {
       phase = "git";
-      const fetched = await fetchSource(deps);
-      source = { ...fetched, image: swarmImageTag(registry, plan.project, service.name, fetched.commit) };
+      tracker.enter("cloning");
+      const observation = await observeTarget(
+        plan.project,
+        target,
+        deps.repos,
+        { container: async () => current?.observed ?? null, imageLabels: (tag) => engine.imageLabels(tag) },
+        { naming: swarmNaming(plan, service), onFetched: (revision) => logFetched(deps, revision) },
+      );
+      existingImage = observation.observed.existingImage;
+      source = sourceOf(observation);
     } else {
       source = await rollbackSource(engine, deps, rollback, current?.imageId ?? null, releases);
     }
     phase = "deploy";
+    if (existingImage === undefined) existingImage = await engine.imageLabels(source.image);
     tracker.note({ commit: source.commit, image: source.image, ref_kind: source.refKind });
     const inputs: ContainerInputs = {
       project: plan.project,
@@ -79,7 +91,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
       buildHash: source.buildHash,
     };
     const decision = decide(
-      { current: current?.observed ?? null, existingImage: await engine.imageLabels(source.image) },
+      { current: current?.observed ?? null, existingImage },
       {
         commit: source.commit,
         buildHash: source.buildHash,
