@@ -1,7 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import { demultiplex } from "../docker/engine.js";
 import { EXIT, UsageError } from "../errors.js";
 import { connectHost } from "../hosts/connect.js";
 import { HostPool } from "../hosts/pool.js";
@@ -75,30 +73,21 @@ async function streamContainerLogs(
     const host = manifest.hosts[hostName] as NonNullable<Manifest["hosts"][string]>;
     const engine = await pool.engine(host);
     // A Swarm service's logs are every task's, on every node, as `docker service logs` gives them.
-    const container = host.swarm
-      ? (await import("../swarm/live.js")).serviceLogSource(engine, manifest.project, service.name)
-      : engine.docker.getContainer(containerName(manifest.project, service.name));
+    const name = host.swarm
+      ? (await import("../swarm/spec.js")).swarmServiceName(manifest.project, service.name)
+      : containerName(manifest.project, service.name);
     const options = {
-      stdout: true,
-      stderr: true,
+      ...(host.swarm ? { swarmService: true } : {}),
       ...(argv.tail !== undefined ? { tail: argv.tail } : {}),
       ...(argv.since ? { since: sinceSeconds(argv.since) } : {}),
     };
     if (!argv.follow) {
-      const buffer = (await container.logs({ ...options, follow: false })) as unknown as Buffer;
-      io.stdout.write(demultiplex(buffer));
+      io.stdout.write(await engine.logs(name, options));
       return EXIT.ok;
     }
-    const stream = (await container.logs({ ...options, follow: true })) as unknown as Readable;
-    engine.docker.modem.demuxStream(stream, io.stdout, io.stderr);
-    await new Promise<void>((resolve, reject) => {
-      stream.on("end", resolve);
-      stream.on("error", reject);
-      process.once("SIGINT", () => {
-        stream.destroy();
-        resolve();
-      });
-    });
+    const following = await engine.followLogs(name, options, io.stdout, io.stderr);
+    process.once("SIGINT", following.stop);
+    await following.done;
     return EXIT.ok;
   } finally {
     await pool.closeAll();

@@ -322,10 +322,7 @@ async function recoverContainer(
 ): Promise<ContainerState | null> {
   const name = containerName(project, service);
   const current = await engine.inspectContainer(name);
-  const containers = (await engine.serviceContainers(project, service)).map((container) => ({
-    id: container.Id,
-    name: (container.Names[0] ?? "").replace(/^\//, ""),
-  }));
+  const containers = await engine.serviceContainers(project, service);
   // A new container that never took over is just removed.
   for (const unborn of containers.filter((container) => container.name.startsWith(nextNamePrefix(name)))) {
     log(`removing ${unborn.name}, created by an interrupted deploy`);

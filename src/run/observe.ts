@@ -10,7 +10,6 @@ import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { TargetObservation } from "../plan/preview.js";
 import { observedService } from "../swarm/observe.js";
 import { swarmConfigHash, swarmImageTag, swarmServiceName } from "../swarm/spec.js";
-import { SwarmEngine } from "../swarm/swarm-engine.js";
 import type { RunRepos } from "./run-repos.js";
 
 /** A container as decide() reads it. */
@@ -137,7 +136,7 @@ async function observeForPlan(
     // A Swarm service is built from git (the manifest refuses image services on a Swarm); it is inspected.
     const naming = swarmNaming(plan, service);
     const engine = await hosts.engine(target.host);
-    const swarm = new SwarmEngine(engine.docker);
+    const swarm = engine.swarm();
     const reader: HostReader<ObservedContainer> = {
       container: async () =>
         (await observedService(swarm, swarmServiceName(plan.project, service.name)))?.observed ?? null,

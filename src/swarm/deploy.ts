@@ -1,5 +1,6 @@
 import type { Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
+import type { SwarmEngine, SwarmService } from "../docker/swarm-engine.js";
 import { errorMessage, inPhase, type Phase, PhaseError } from "../errors.js";
 import type { StatusRecord } from "../events.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
@@ -18,7 +19,6 @@ import { observedService, replicaFacts } from "./observe.js";
 import { rollBack } from "./roll-back.js";
 import { convergeTimeoutMs } from "./rollout.js";
 import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "./spec.js";
-import { SwarmEngine, type SwarmService } from "./swarm-engine.js";
 import { waitRollout } from "./wait.js";
 
 /**
@@ -41,7 +41,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
   try {
     const connection = await deps.connection();
     const { engine } = connection;
-    const swarm = new SwarmEngine(engine.docker);
+    const swarm = engine.swarm();
     buildClaim = deps.claimBuildSlot(engine);
     phase = "deploy";
     const registry = plan.registry;
