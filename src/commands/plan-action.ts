@@ -13,17 +13,15 @@ import { RunRepos } from "../run/run-repos.js";
 import { redactUrl } from "../url-redact.js";
 import { loadManifestOrThrow } from "./manifest-option.js";
 import type { PlanArgs } from "./plan.js";
-import { cacheDirOf } from "./run-options.js";
+import { cacheDirOf, forceRebuildMeans } from "./run-options.js";
 
 /** Prints what `deploy` would do, in start order; exit 0, or 1 when a target cannot be planned (git, host). */
 export async function printPlan(argv: PlanArgs, io: Io): Promise<number> {
   const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
   const selected = selectServices(manifest, argv.services);
+  const { redeploy } = forceRebuildMeans(argv.forceRebuild ?? false);
   const plan = buildPlan(manifest, selected, argv.branch, newRunId(new Date(systemClock.now())), {
-    forceRebuild: argv.forceRebuild ?? false,
-    concurrency: Number.MAX_SAFE_INTEGER,
-    noRollback: false,
-    failFast: false,
+    redeploy,
   });
   const hosts = new HostPool(connectHost);
   try {

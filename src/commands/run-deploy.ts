@@ -8,14 +8,14 @@ import type { Io } from "../io.js";
 import { currentHolder } from "../lock/holder.js";
 import { acquireProjectLock } from "../lock/project-lock.js";
 import type { HostSpec, Manifest } from "../manifest/types.js";
-import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
+import { buildPlan, type DeployPlan, newRunId, type PlanIntent } from "../plan/plan.js";
 import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
 import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.js";
 import { createRedactor, type Redactor, redactSummary } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import { appendStepSummary } from "../report/step-summary.js";
-import { executePlan } from "../run/execute.js";
+import { executePlan, type RunSettings } from "../run/execute.js";
 import { revealAll } from "../secret.js";
 import { redactUrl } from "../url-redact.js";
 
@@ -25,7 +25,8 @@ export interface DeployRequest {
   manifest: Manifest;
   selected: string[];
   branch?: string;
-  options: DeployOptions;
+  intent: PlanIntent;
+  settings: RunSettings;
   logsDir: string;
   cacheDir: string;
   output: OutputMode;
@@ -45,7 +46,7 @@ export interface DeployRequest {
 export async function runDeploy(request: DeployRequest): Promise<number> {
   const { manifest, io } = request;
   const startedAt = new Date(systemClock.now());
-  const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.options);
+  const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.intent);
   const hosts = new HostPool(connectHost);
   const stop = stopControl(io);
   try {
@@ -98,6 +99,7 @@ async function runLocked(
   let results: StatusRecord[];
   try {
     results = await executePlan(plan, {
+      settings: request.settings,
       hosts,
       repoCache: new RepoCache(request.cacheDir),
       clock: systemClock,

@@ -46,12 +46,7 @@ const STATUS_PROBE = { intervalMs: 200, timeoutMs: 1 };
 export async function statusAction(argv: StatusArgs, io: Io): Promise<number> {
   const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
   const selected = selectServices(manifest, argv.services);
-  const plan = buildPlan(manifest, selected, undefined, newRunId(new Date()), {
-    forceRebuild: false,
-    concurrency: 1,
-    noRollback: false,
-    failFast: false,
-  });
+  const plan = buildPlan(manifest, selected, undefined, newRunId(new Date()));
   const logsDir = logsDirOf(argv, manifest, io);
   const hosts = new HostPool(connectHost);
   let rows: ServiceStatusRow[];

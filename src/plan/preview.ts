@@ -79,7 +79,7 @@ function previewTarget(plan: DeployPlan, target: TargetPlan, observation: Target
   }
   if (observation.source === "pulled") return previewPulled(plan, target, observation);
   const { current } = observation.observed;
-  const decision = decide(observation.observed, { ...observation.wanted, force: plan.options.forceRebuild });
+  const decision = decide(observation.observed, { ...observation.wanted, force: plan.intent.redeploy });
   return {
     ref_kind: observation.refKind,
     commit: observation.wanted.commit,
@@ -119,7 +119,7 @@ function previewPulled(
       commit: "",
       buildHash: localImageId,
       configHash: observation.configHash,
-      force: plan.options.forceRebuild,
+      force: plan.intent.redeploy,
       kind: target.service.kind,
       imageId: localImageId,
       reference: image.reference,

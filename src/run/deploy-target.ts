@@ -23,6 +23,7 @@ import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
+import type { RunSettings } from "./execute.js";
 import { runJob } from "./job.js";
 import { type Observation, type ObservedContainer, observeTarget, repoOf } from "./observe.js";
 import { proxyCutover } from "./proxy-cutover.js";
@@ -48,6 +49,7 @@ export interface TargetDeps {
   started: () => void;
   /** Housekeeping after the target's result (image pruning): the run waits for it, its dependents do not. */
   afterwards: (work: Promise<void>) => void;
+  settings: RunSettings;
   clock: Clock;
   signal?: AbortSignal;
 }
@@ -76,7 +78,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     });
     const history = readReleases(engine, plan.project, service.name);
     history.catch(() => undefined); // awaited below, unless an earlier step fails first
-    const rollback = plan.options.rollbackTo;
+    const rollback = plan.intent.rollbackTo;
     let current: ContainerState | null;
     let source: ImageSource;
     /** The wanted image's labels when the observation read them (a deploy from git). */
@@ -131,7 +133,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         commit: source.commit,
         buildHash: source.buildHash,
         configHash: configHash(service),
-        force: plan.options.forceRebuild,
+        force: plan.intent.redeploy,
         kind: service.kind,
         ...(source.imageId ? { imageId: source.imageId } : {}),
         // What the image was asked as: the manifest's reference, or a rolled-back release's.
@@ -181,7 +183,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       inputs,
       tracker,
       clock: deps.clock,
-      noRollback: plan.options.noRollback,
+      noRollback: deps.settings.noRollback,
       signal: deps.signal,
       onStarted: deps.started,
     };
@@ -353,8 +355,8 @@ export async function buildImage(
   inputs: ContainerInputs,
   contextTree: string,
 ): Promise<void> {
-  const { tracker, plan, target } = deps;
-  const forced = plan.options.forceRebuild;
+  const { tracker, target } = deps;
+  const { noCache } = deps.settings;
   const dir = await deps.repos.exportTree(repoOf(target.service), contextTree);
   const { service } = target;
   const builder = hostBuilder(target.host);
@@ -370,11 +372,11 @@ export async function buildImage(
   const context = await packContext(dir, service.dockerfile, generated);
   tracker.log(
     "build",
-    `building ${inputs.image} with ${builder === "buildkit" ? "BuildKit" : "the classic builder"}${forced ? " without cache (--force-rebuild)" : ""}`,
+    `building ${inputs.image} with ${builder === "buildkit" ? "BuildKit" : "the classic builder"}${noCache ? " without cache (--force-rebuild)" : ""}`,
   );
   const outcome = await engine.build(
     context,
-    buildOptions({ ...inputs, contextTree }, { noCache: forced, builder }),
+    buildOptions({ ...inputs, contextTree }, { noCache, builder }),
     (line) => tracker.log("build", line),
     deps.signal,
   );

@@ -57,7 +57,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
       observedService(swarm, name),
       readReleases(engine, plan.project, service.name),
     ]);
-    const rollback = plan.options.rollbackTo;
+    const rollback = plan.intent.rollbackTo;
     let source: ImageSource;
     /** The wanted image's labels when the observation read them (a deploy from git). */
     let existingImage: Record<string, string> | null | undefined;
@@ -96,7 +96,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
         commit: source.commit,
         buildHash: source.buildHash,
         configHash: swarmConfigHash(service, registry),
-        force: plan.options.forceRebuild,
+        force: plan.intent.redeploy,
         kind: "service",
         ...(source.imageId ? { imageId: source.imageId } : {}),
       },
@@ -272,7 +272,7 @@ async function gateAndRecord(ctx: {
       ? { phase: "interrupted", message: "interrupted during the rollout" }
       : { phase: "health", message: errorMessage(error) };
   }
-  if (plan.options.noRollback && failure.phase !== "interrupted") {
+  if (deps.settings.noRollback && failure.phase !== "interrupted") {
     return tracker.fail("failed", failure.phase, `${failure.message}; left as it is (--no-rollback)`);
   }
   const undone = await rollBack({

@@ -9,7 +9,7 @@ const manifest = manifestFixture([
   serviceFixture({ name: "api" }),
   serviceFixture({ name: "db" }),
 ]);
-const options = { forceRebuild: false, concurrency: 4, noRollback: false, failFast: false };
+const options = { redeploy: false };
 
 const wanted = (commit: string) => ({
   commit,
@@ -73,7 +73,7 @@ describe("previewPlan", () => {
   });
 
   it("builds everything with --force-rebuild", () => {
-    const plan = buildPlan(manifest, ["api"], undefined, "r", { ...options, forceRebuild: true });
+    const plan = buildPlan(manifest, ["api"], undefined, "r", { redeploy: true });
     expect(previewPlan(plan, observations)).toMatchObject([
       { service: "api", action: "build", reason: "--force-rebuild" },
     ]);

@@ -41,12 +41,7 @@ describe("startSteps", () => {
       serviceFixture({ name: "db" }),
       serviceFixture({ name: "cache" }),
     ]);
-    const plan = buildPlan(manifest, ["web", "api", "db", "cache"], undefined, "r", {
-      forceRebuild: false,
-      concurrency: 4,
-      noRollback: false,
-      failFast: false,
-    });
+    const plan = buildPlan(manifest, ["web", "api", "db", "cache"], undefined, "r");
     expect(Object.fromEntries(startSteps(plan))).toEqual({ db: 1, api: 2, cache: 1, web: 3 });
   });
 });
