@@ -4,10 +4,10 @@ import type { EventSink, HealthGate, StatusRecord } from "../events.js";
 import type { RepoCache } from "../git/repo-cache.js";
 import type { HostPool } from "../hosts/pool.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
-import { deploySwarmTarget } from "../swarm/deploy.js";
 import { deployTarget } from "./deploy-target.js";
 import { RunRepos } from "./run-repos.js";
 import { schedule } from "./scheduler.js";
+import { deploySwarmTarget } from "./swarm-target.js";
 import { TargetTracker } from "./tracker.js";
 
 /** How a run goes, whatever it deploys. */
@@ -61,7 +61,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   const results = await schedule(
     items,
     {
-      // A Swarm manager's targets take the Swarm path (src/swarm/): the same steps, other engine calls.
+      // A Swarm manager's targets take the Swarm path (swarm-target.ts): the same steps, other engine calls.
       run: (target, dependenciesReady, dependenciesPending, started) =>
         (target.host.swarm ? deploySwarmTarget : deployTarget)({
           plan,

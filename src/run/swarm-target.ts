@@ -9,17 +9,17 @@ import type { RegistrySpec } from "../manifest/types.js";
 import { decide } from "../plan/decide.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
-import { buildImage, logFetched, sourceOf, type TargetDeps } from "../run/deploy-target.js";
-import { observeTarget, swarmNaming } from "../run/observe.js";
-import { pruneImages } from "../run/prune.js";
-import type { ImageSource } from "../run/pull-image.js";
-import { readReleases, recordRelease } from "../run/releases.js";
-import { swarmGate } from "./gate.js";
-import { observedService, replicaFacts } from "./observe.js";
-import { rollBack } from "./roll-back.js";
-import { convergeTimeoutMs } from "./rollout.js";
-import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "./spec.js";
-import { waitRollout } from "./wait.js";
+import { swarmGate } from "../swarm/gate.js";
+import { observedService, replicaFacts } from "../swarm/observe.js";
+import { rollBack } from "../swarm/roll-back.js";
+import { convergeTimeoutMs } from "../swarm/rollout.js";
+import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "../swarm/spec.js";
+import { waitRollout } from "../swarm/wait.js";
+import { buildImage, logFetched, sourceOf, type TargetDeps } from "./deploy-target.js";
+import { observeTarget, swarmNaming } from "./observe.js";
+import { pruneImages } from "./prune.js";
+import type { ImageSource } from "./pull-image.js";
+import { readReleases, recordRelease } from "./releases.js";
 
 /**
  * One service on a Swarm (SPEC §11), the same steps as a container target: observe → decide → build (once, on
