@@ -1,5 +1,5 @@
 import { systemClock } from "../clock.js";
-import { EXIT, errorMessage } from "../errors.js";
+import { EXIT, errorMessage, exitAtOnce } from "../errors.js";
 import type { RunSummary, StatusRecord } from "../events.js";
 import { RepoCache } from "../git/repo-cache.js";
 import { connectHost } from "../hosts/connect.js";
@@ -195,7 +195,7 @@ function stopControl(io: Io): StopControl {
   let signalled = false;
   let done = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(EXIT.interrupted);
+    if (signalled) exitAtOnce(EXIT.interrupted);
     signalled = true;
     io.stderr.write(`\ndeploy: ${signal}: stopping work in flight and rolling back; again to exit at once\n`);
     controller.abort(new Error(`interrupted by ${signal}`));
