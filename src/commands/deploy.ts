@@ -63,7 +63,7 @@ export function deployCommand(
     handler: async (argv: ArgumentsCamelCase<DeployArgs>) => {
       branchAfterDashes(argv, 0);
       if (argv.dryRun) {
-        const { printPlan } = await import("./plan-action.js");
+        const { printPlan } = await import("./plan.js");
         setExit(await printPlan(argv, io));
         return;
       }

@@ -2,7 +2,9 @@ import type { Engine, ListedContainer } from "../docker/engine.js";
 import { buildHash, configHash } from "../docker/specs.js";
 import { inPhase } from "../errors.js";
 import type { FetchedRevision } from "../git/repo-cache.js";
-import type { HostPool } from "../hosts/pool.js";
+import { RepoCache } from "../git/repo-cache.js";
+import { connectHost } from "../hosts/connect.js";
+import { HostPool } from "../hosts/pool.js";
 import { containerName, imageTag } from "../labels.js";
 import type { HostSpec, ServiceSpec } from "../manifest/types.js";
 import type { Observed, Wanted } from "../plan/decide.js";
@@ -10,7 +12,7 @@ import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import type { TargetObservation } from "../plan/preview.js";
 import { observedService } from "../swarm/observe.js";
 import { swarmConfigHash, swarmImageTag, swarmServiceName } from "../swarm/spec.js";
-import type { RunRepos } from "./run-repos.js";
+import { RunRepos } from "./run-repos.js";
 
 /** A container as decide() reads it. */
 export type ObservedContainer = NonNullable<Observed["current"]>;
@@ -158,6 +160,19 @@ async function observeForPlan(
 
 function built({ revision, image, wanted, observed }: Observation<ObservedContainer>): TargetObservation {
   return { ok: true, source: "built", refKind: revision.kind, image, wanted, observed };
+}
+
+/** observePlan over host connections and a repository cache of its own, closed when done (`deploy plan`). */
+export async function observePlanOnce(
+  plan: DeployPlan,
+  cacheDir: string,
+): Promise<Map<string, TargetObservation>> {
+  const hosts = new HostPool(connectHost);
+  try {
+    return await observePlan(plan, hosts, new RunRepos(new RepoCache(cacheDir)));
+  } finally {
+    await hosts.closeAll();
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runSection } from "../../src/commands/logs-action.js";
+import { runSection } from "../../src/commands/logs.js";
 import { parseTreeListing } from "../../src/git/bare-repo.js";
 import { gitEnv } from "../../src/git/git-env.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
