@@ -170,12 +170,7 @@ async function main() {
   const planStart = performance.now();
   const parsed = tool.parseManifest(text, { file: join(tmpdir(), "sim", "services.yaml"), env: {} });
   if (!parsed.ok) throw new Error(`simulated manifest: ${JSON.stringify(parsed.problems.slice(0, 3))}`);
-  const plan = tool.buildPlan(parsed.manifest, Object.keys(parsed.manifest.services), undefined, "sim-run", {
-    forceRebuild: false,
-    concurrency: Number.MAX_SAFE_INTEGER,
-    noRollback: false,
-    failFast: false,
-  });
+  const plan = tool.buildPlan(parsed.manifest, Object.keys(parsed.manifest.services), undefined, "sim-run");
   const planningMs = performance.now() - planStart;
   const planCpuMs = (process.cpuUsage(cpuPlan).user + process.cpuUsage(cpuPlan).system) / 1000;
 

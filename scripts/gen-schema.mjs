@@ -1,5 +1,6 @@
 // Writes schema/services.schema.json from the built loader (run through `npm run gen:schema`, which builds
-// first), then formats it the way `biome check` wants, so the committed file stays lint-clean.
+// first), then formats it the way `biome check` wants, so the committed file stays lint-clean; then the manifest
+// reference generated from it (docs/manifest.md, scripts/gen-docs.mjs).
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

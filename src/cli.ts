@@ -7,12 +7,5 @@ import module from "node:module";
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const { main } = await import("./main.js");
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`deploy: ${String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+// main() maps every error to its exit code; the process ends by itself once nothing is left to do.
+process.exitCode = await main(process.argv.slice(2));

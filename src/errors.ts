@@ -9,8 +9,13 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** An error that says how the run ends: main() prints its message and exits with its code. */
+export abstract class ExitError extends Error {
+  abstract readonly exitCode: number;
+}
+
 /** A mistake by the person running the tool (bad flag, unknown service, bad manifest): exit 2, nothing touched. */
-export class UsageError extends Error {
+export class UsageError extends ExitError {
   readonly exitCode: number = EXIT.usage;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -19,7 +24,7 @@ export class UsageError extends Error {
 }
 
 /** Another deploy holds this project's lock: exit 3, nothing touched. */
-export class LockedError extends Error {
+export class LockedError extends ExitError {
   readonly exitCode: number = EXIT.locked;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -44,6 +49,19 @@ export function inPhase(phase: Phase, error: unknown): PhaseError {
   if (error instanceof PhaseError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new PhaseError(phase, message, { cause: error });
+}
+
+/** The exit code an error asks for: an ExitError's own (UsageError 2, LockedError 3), or null for a bug. */
+export function exitCodeOf(error: unknown): number | null {
+  return error instanceof ExitError ? error.exitCode : null;
+}
+
+/**
+ * Ends the process now, skipping every cleanup: the one exit outside main(), for a second Ctrl-C, when the
+ * person asked not to wait for the rollback the first one started (it cannot return through main in time).
+ */
+export function exitAtOnce(code: number): never {
+  process.exit(code);
 }
 
 export function errorMessage(error: unknown): string {

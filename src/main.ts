@@ -9,17 +9,38 @@ import { rollbackCommand } from "./commands/rollback.js";
 import { statusCommand } from "./commands/status.js";
 import { unlockCommand } from "./commands/unlock.js";
 import { validateCommand } from "./commands/validate.js";
-import { EXIT, LockedError, UsageError } from "./errors.js";
+import { EXIT, exitCodeOf, UsageError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 import { packageVersion } from "./package-info.js";
 import { redactUrl } from "./url-redact.js";
 
 /**
- * Runs the CLI on `argv` (without node and script) and resolves to the exit code. Errors are handled once,
- * here: usage and manifest errors exit 2 with their message; anything else is a bug, shown with its stack
- * only when DEBUG is set.
+ * Runs the CLI on `argv` (without node and script) and resolves to the exit code; it never rejects. Errors
+ * are handled once, here: one that carries an exit code (usage, manifest, lock) exits with it and its message;
+ * anything else is a bug, exit 1, shown with its stack only when DEBUG is set.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    // A message may quote a URL with its credentials (a repo, a git error): never print them.
+    const say = (text: string) => io.stderr.write(redactUrl(text));
+    if (isYargsError(error)) {
+      say(`deploy: ${(error as Error).message}\nRun deploy --help for usage.\n`);
+      return EXIT.usage;
+    }
+    const code = exitCodeOf(error);
+    if (code !== null) {
+      say(`deploy: ${(error as Error).message}\n`);
+      return code;
+    }
+    const err = error instanceof Error ? error : new Error(String(error));
+    say(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
+    return EXIT.failed;
+  }
+}
+
+async function run(argv: readonly string[], io: Io): Promise<number> {
   // Before yargs: the default command would otherwise ask for its <services> first.
   if (wantsVersion(argv)) {
     io.stdout.write(`${packageVersion()}\n`);
@@ -70,25 +91,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
-  try {
-    await parser.parseAsync();
-    return exitCode;
-  } catch (error) {
-    // A message may quote a URL with its credentials (a repo, a git error): never print them.
-    const say = (text: string) => io.stderr.write(redactUrl(text));
-    if (error instanceof UsageError || isYargsError(error)) {
-      say(`deploy: ${(error as Error).message}\n`);
-      if (!(error instanceof UsageError)) say("Run deploy --help for usage.\n");
-      return EXIT.usage;
-    }
-    if (error instanceof LockedError) {
-      say(`deploy: ${error.message}\n`);
-      return EXIT.locked;
-    }
-    const err = error as Error;
-    say(`deploy: unexpected error: ${err.message}\n${io.env.DEBUG ? `${err.stack}\n` : ""}`);
-    return EXIT.failed;
-  }
+  await parser.parseAsync();
+  return exitCode;
 }
 
 /** `--version` anywhere before a `--`. */

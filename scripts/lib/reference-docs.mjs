@@ -63,6 +63,7 @@ export function manifestReference(schema) {
     "",
     `${schema.description ?? ""} Every key, its type, its default and what it does, from \`schema/services.schema.json\``,
     "(editors with the YAML language server read that schema from the first line of a manifest). Durations are written",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the manifest's own ${VAR} syntax, shown as text
     'like `"500ms"`, `"1s"`, `"1m30s"`, `"1h"` or a number of seconds; `${VAR}` in a value is taken from the caller\'s',
     "environment. The README shows these keys at work.",
     "",

@@ -3,7 +3,13 @@ import type { Io } from "../io.js";
 import { selectServices } from "../plan/select.js";
 import type { GlobalArgs } from "./manifest-option.js";
 import { branchAfterDashes, refArgument } from "./ref-argument.js";
-import { concurrencyOf, type RunArgs, runSettingsOf, withRunOptions } from "./run-options.js";
+import {
+  concurrencyOf,
+  forceRebuildMeans,
+  type RunArgs,
+  runSettingsOf,
+  withRunOptions,
+} from "./run-options.js";
 
 export interface DeployArgs extends GlobalArgs, RunArgs {
   services: string;
@@ -57,7 +63,7 @@ export function deployCommand(
     handler: async (argv: ArgumentsCamelCase<DeployArgs>) => {
       branchAfterDashes(argv, 0);
       if (argv.dryRun) {
-        const { printPlan } = await import("./plan-action.js");
+        const { printPlan } = await import("./plan.js");
         setExit(await printPlan(argv, io));
         return;
       }
@@ -66,25 +72,30 @@ export function deployCommand(
       const { runDeploy } = await import("./run-deploy.js");
       const manifest = await loadManifestOrThrow(argv.file, io.cwd, io.env);
       const selected = selectServices(manifest, argv.services);
-      const options = {
-        forceRebuild: argv.forceRebuild,
+      const { redeploy, noCache } = forceRebuildMeans(argv.forceRebuild);
+      const settings = {
         concurrency: concurrencyOf(argv),
         noRollback: !argv.rollback,
         failFast: argv.failFast,
+        noCache,
       };
       setExit(
         await runDeploy({
           manifest,
           selected,
           branch: argv.branch,
-          options,
+          intent: { redeploy },
+          settings,
           ...runSettingsOf(argv, manifest, io),
           command: ["deploy", ...argvWords],
           summaryOptions: {
             services: argv.services,
             branch: argv.branch ?? null,
             file: argv.file,
-            ...options,
+            forceRebuild: argv.forceRebuild,
+            concurrency: settings.concurrency,
+            noRollback: settings.noRollback,
+            failFast: settings.failFast,
           },
         }),
       );

@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { UsageError } from "../errors.js";
-import { formatProblem, loadManifest } from "../manifest/load.js";
 import type { Manifest } from "../manifest/types.js";
 
 /** Options every command takes. */
@@ -14,6 +13,8 @@ export async function loadManifestOrThrow(
   cwd: string,
   env: NodeJS.ProcessEnv,
 ): Promise<Manifest> {
+  // Loaded on use (YAML and schema libraries): --help and usage errors start without them.
+  const { formatProblem, loadManifest } = await import("../manifest/load.js");
   const path = resolve(cwd, file);
   const result = await loadManifest(path, env);
   if (result.ok) return result.manifest;

@@ -40,18 +40,17 @@ export function rollbackCommand(
         throw new UsageError("rollback takes one service at a time");
       }
       const selected = selectServices(manifest, argv.service);
-      const options = {
-        forceRebuild: false,
-        concurrency: Number.MAX_SAFE_INTEGER,
-        noRollback: false,
-        failFast: false,
-        rollbackTo: argv.to ?? null,
-      };
       setExit(
         await runDeploy({
           manifest,
           selected,
-          options,
+          intent: { redeploy: false, rollbackTo: argv.to ?? null },
+          settings: {
+            concurrency: Number.MAX_SAFE_INTEGER,
+            noRollback: false,
+            failFast: false,
+            noCache: false,
+          },
           ...runSettingsOf(argv, manifest, io),
           command: ["deploy", ...argvWords],
           summaryOptions: { rollback: argv.service, to: argv.to ?? null, file: argv.file },

@@ -1,5 +1,5 @@
 import { systemClock } from "../clock.js";
-import { EXIT, errorMessage } from "../errors.js";
+import { EXIT, errorMessage, exitAtOnce } from "../errors.js";
 import type { RunSummary, StatusRecord } from "../events.js";
 import { RepoCache } from "../git/repo-cache.js";
 import { connectHost } from "../hosts/connect.js";
@@ -8,14 +8,14 @@ import type { Io } from "../io.js";
 import { currentHolder } from "../lock/holder.js";
 import { acquireProjectLock } from "../lock/project-lock.js";
 import type { HostSpec, Manifest } from "../manifest/types.js";
-import { buildPlan, type DeployOptions, type DeployPlan, newRunId } from "../plan/plan.js";
+import { buildPlan, type DeployPlan, newRunId, type PlanIntent } from "../plan/plan.js";
 import { pruneRunSummaries, rotateLogs } from "../report/housekeeping.js";
 import { writeMetricsFile } from "../report/metrics.js";
 import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.js";
 import { createRedactor, type Redactor, redactSummary } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import { appendStepSummary } from "../report/step-summary.js";
-import { executePlan } from "../run/execute.js";
+import { executePlan, type RunSettings } from "../run/execute.js";
 import { revealAll } from "../secret.js";
 import { redactUrl } from "../url-redact.js";
 
@@ -25,7 +25,8 @@ export interface DeployRequest {
   manifest: Manifest;
   selected: string[];
   branch?: string;
-  options: DeployOptions;
+  intent: PlanIntent;
+  settings: RunSettings;
   logsDir: string;
   cacheDir: string;
   output: OutputMode;
@@ -45,7 +46,7 @@ export interface DeployRequest {
 export async function runDeploy(request: DeployRequest): Promise<number> {
   const { manifest, io } = request;
   const startedAt = new Date(systemClock.now());
-  const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.options);
+  const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.intent);
   const hosts = new HostPool(connectHost);
   const stop = stopControl(io);
   try {
@@ -98,6 +99,7 @@ async function runLocked(
   let results: StatusRecord[];
   try {
     results = await executePlan(plan, {
+      settings: request.settings,
       hosts,
       repoCache: new RepoCache(request.cacheDir),
       clock: systemClock,
@@ -193,7 +195,7 @@ function stopControl(io: Io): StopControl {
   let signalled = false;
   let done = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(EXIT.interrupted);
+    if (signalled) exitAtOnce(EXIT.interrupted);
     signalled = true;
     io.stderr.write(`\ndeploy: ${signal}: stopping work in flight and rolling back; again to exit at once\n`);
     controller.abort(new Error(`interrupted by ${signal}`));

@@ -102,3 +102,11 @@ export function runSettingsOf(args: RunArgs, manifest: Manifest, io: Io) {
     io,
   };
 }
+
+/**
+ * `--force-rebuild` asks for two things, named here once: deploy every target even when it is unchanged (the
+ * plan's `redeploy`), and build its image without the engine's layer cache (the run's `noCache`).
+ */
+export function forceRebuildMeans(forceRebuild: boolean): { redeploy: boolean; noCache: boolean } {
+  return { redeploy: forceRebuild, noCache: forceRebuild };
+}

@@ -4,7 +4,6 @@ import type { RefKind } from "../git/refs.js";
 import { healthUrl } from "../health/url.js";
 import { containerName, LABEL, proxyNetwork, upstreamAlias } from "../labels.js";
 import type { Builder, HostSpec, PortMapping, ServiceSpec } from "../manifest/types.js";
-import { routesOf } from "../proxy/caddy-config.js";
 import { revealAll } from "../secret.js";
 
 /** What identifies one container the tool runs: the service, where, from which image and commit. */
@@ -65,6 +64,35 @@ export function buildHash(inputs: Pick<BuildInputs, "service" | "contextTree">):
     target: service.target ?? null,
     buildArgs: revealAll(service.buildArgs),
   });
+}
+
+/**
+ * What one live container asks of the proxy. It is recorded on the container as a label, so the proxy's whole
+ * configuration is a pure function of what runs: a restarted or recreated proxy is rebuilt from labels.
+ */
+export interface ProxyRoutes {
+  /** The proxy listens on `hostIp:hostPort` of the host and forwards to the container's `containerPort`. */
+  ports: Array<{ hostIp?: string; hostPort: number; containerPort: number }>;
+  host?: { name: string; tls: boolean | "internal"; port: number };
+}
+
+/** The routes a service behind the proxy asks for: its published TCP ports, and its host name if any. */
+export function routesOf(service: ServiceSpec): ProxyRoutes {
+  const ports = service.ports
+    .filter((port) => port.protocol === "tcp")
+    .map((port) => ({
+      ...(port.hostIp ? { hostIp: port.hostIp } : {}),
+      hostPort: port.hostPort,
+      containerPort: port.containerPort,
+    }));
+  const proxy = service.proxy;
+  const target = proxy?.port ?? ports[0]?.containerPort;
+  return {
+    ports,
+    ...(proxy?.host && target !== undefined
+      ? { host: { name: proxy.host, tls: proxy.tls, port: target } }
+      : {}),
+  };
 }
 
 /** Name of the Dockerfile the tool adds to the build context: the service's own, plus one LABEL line. */

@@ -1,14 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
-import Dockerode from "dockerode";
-import { Engine } from "../docker/engine.js";
+import { connectEngine, type EngineOptions } from "../docker/engine.js";
 import type { HostSpec } from "../manifest/types.js";
 import type { HostConnection } from "./pool.js";
 
 /** Where the local engine listens: the host's docker_socket, else DOCKER_HOST, else the default socket. */
-export function localEngineOptions(
-  host: HostSpec,
-  env: NodeJS.ProcessEnv = process.env,
-): Dockerode.DockerOptions {
+export function localEngineOptions(host: HostSpec, env: NodeJS.ProcessEnv = process.env): EngineOptions {
   if (host.dockerSocket) return { socketPath: host.dockerSocket };
   const dockerHost = env.DOCKER_HOST;
   if (dockerHost?.startsWith("unix://")) return { socketPath: dockerHost.slice("unix://".length) };
@@ -22,7 +18,7 @@ export function localEngineOptions(
 /** Connects to the local engine and checks that it answers, so a dead engine fails in phase `connect`. */
 export async function connectLocal(host: HostSpec): Promise<HostConnection> {
   const options = localEngineOptions(host);
-  const engine = new Engine(new Dockerode(options));
+  const engine = connectEngine(options);
   try {
     await engine.ping();
   } catch (error) {

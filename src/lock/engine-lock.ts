@@ -1,5 +1,4 @@
 import type { Engine } from "../docker/engine.js";
-import { isStatus } from "../docker/engine.js";
 import { LABEL } from "../labels.js";
 import { describeHolder, holderIsGone, type LockHolder } from "./holder.js";
 
@@ -32,26 +31,19 @@ export async function acquireEngineLock(
   const labels = { [LABEL.project]: project, [HOLDER_LABEL]: JSON.stringify(holder) };
   let warning: string | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const network = await engine.docker.createNetwork({
-        Name: name,
-        CheckDuplicate: true,
-        // A config-only network is a record, nothing more: no bridge, no firewall rules, so taking and
-        // releasing the lock costs ~5 ms instead of ~100 ms each (it is on the path of every run, even a no-op).
-        ConfigOnly: true,
-        Labels: labels,
-      });
-      const stopWatching = watchLock(engine, name, network.id, onLost);
+    // A config-only network is a record, nothing more: taking and releasing the lock costs ~5 ms instead of
+    // ~100 ms each (it is on the path of every run, even a no-op). The engine refuses a second of one name.
+    const id = await engine.createRecordNetwork(name, labels);
+    if (id !== null) {
+      const stopWatching = watchLock(engine, name, id, onLost);
       return {
         ok: true,
         release: () => {
           stopWatching();
-          return removeNetwork(engine, network.id);
+          return engine.removeNetwork(id);
         },
         warning,
       };
-    } catch (error) {
-      if (!isStatus(error, 409)) throw error;
     }
     const current = await readHolder(engine, name);
     if (!current) continue; // released between our create and our look: try once more
@@ -59,7 +51,7 @@ export async function acquireEngineLock(
       return { ok: false, holder: current.holder, message: `locked by ${describeHolder(current.holder)}` };
     }
     warning = `took over a stale lock left by ${describeHolder(current.holder)} (that process is gone)`;
-    await removeNetwork(engine, current.id);
+    await engine.removeNetwork(current.id);
   }
   return { ok: false, holder: {}, message: "the lock kept changing hands; try again" };
 }
@@ -95,27 +87,18 @@ export function readEngineLock(
 
 /** Removes the lock network `id` (the one read, so a lock taken meanwhile by another run is left alone). */
 export function removeEngineLock(engine: Engine, id: string): Promise<void> {
-  return removeNetwork(engine, id);
+  return engine.removeNetwork(id);
 }
 
 async function readHolder(
   engine: Engine,
   name: string,
 ): Promise<{ id: string; holder: Partial<LockHolder> } | null> {
-  const networks = await engine.docker.listNetworks({ filters: { name: [name] } });
-  const network = networks.find((candidate) => candidate.Name === name);
+  const network = await engine.findNetwork(name);
   if (!network) return null;
   try {
-    return { id: network.Id, holder: JSON.parse(network.Labels?.[HOLDER_LABEL] ?? "{}") };
+    return { id: network.id, holder: JSON.parse(network.labels[HOLDER_LABEL] ?? "{}") };
   } catch {
-    return { id: network.Id, holder: {} };
-  }
-}
-
-async function removeNetwork(engine: Engine, id: string): Promise<void> {
-  try {
-    await engine.docker.getNetwork(id).remove();
-  } catch (error) {
-    if (!isStatus(error, 404)) throw error;
+    return { id: network.id, holder: {} };
   }
 }

@@ -1,12 +1,10 @@
 import type { TargetRef } from "../events.js";
 import type { HostSpec, Manifest, RegistrySpec, ServiceSpec } from "../manifest/types.js";
 
-export interface DeployOptions {
-  forceRebuild: boolean;
-  /** Services (targets) in flight at once. */
-  concurrency: number;
-  noRollback: boolean;
-  failFast: boolean;
+/** What the plan is asked beyond the manifest and the selection (how the run goes is run/'s RunSettings). */
+export interface PlanIntent {
+  /** Build and replace every target, even an unchanged one (`--force-rebuild`). */
+  redeploy: boolean;
   /** `deploy rollback`: deploy an existing image instead of building — the named one, or null for the previous. */
   rollbackTo?: string | null;
 }
@@ -30,7 +28,7 @@ export interface DeployPlan {
   keepImages: number;
   /** Where images of services on Swarm hosts are pushed. */
   registry?: RegistrySpec;
-  options: DeployOptions;
+  intent: PlanIntent;
   /** Dependencies before dependents, then manifest order. */
   targets: TargetPlan[];
 }
@@ -44,7 +42,7 @@ export function buildPlan(
   selected: readonly string[],
   branchOverride: string | undefined,
   runId: string,
-  options: DeployOptions,
+  intent: PlanIntent = { redeploy: false },
 ): DeployPlan {
   const ordered = dependencyOrder(manifest, selected);
   const targets: TargetPlan[] = [];
@@ -74,7 +72,7 @@ export function buildPlan(
     project: manifest.project,
     keepImages: manifest.keepImages,
     ...(manifest.registry ? { registry: manifest.registry } : {}),
-    options,
+    intent,
     targets,
   };
 }

@@ -1,14 +1,4 @@
-import type { ServiceSpec } from "../manifest/types.js";
-
-/**
- * What one live container asks of the proxy. It is recorded on the container as a label, so the proxy's whole
- * configuration is a pure function of what runs: a restarted or recreated proxy is rebuilt from labels.
- */
-export interface ProxyRoutes {
-  /** The proxy listens on `hostIp:hostPort` of the host and forwards to the container's `containerPort`. */
-  ports: Array<{ hostIp?: string; hostPort: number; containerPort: number }>;
-  host?: { name: string; tls: boolean | "internal"; port: number };
-}
+import type { ProxyRoutes } from "../docker/specs.js";
 
 export interface Upstream {
   service: string;
@@ -24,24 +14,6 @@ export interface ProxyListener {
 }
 
 const ADMIN = "localhost:2019";
-
-export function routesOf(service: ServiceSpec): ProxyRoutes {
-  const ports = service.ports
-    .filter((port) => port.protocol === "tcp")
-    .map((port) => ({
-      ...(port.hostIp ? { hostIp: port.hostIp } : {}),
-      hostPort: port.hostPort,
-      containerPort: port.containerPort,
-    }));
-  const proxy = service.proxy;
-  const target = proxy?.port ?? ports[0]?.containerPort;
-  return {
-    ports,
-    ...(proxy?.host && target !== undefined
-      ? { host: { name: proxy.host, tls: proxy.tls, port: target } }
-      : {}),
-  };
-}
 
 /** The host ports the proxy container publishes (each to the same port inside it), in a stable order. */
 export function proxyListeners(upstreams: readonly Upstream[]): ProxyListener[] {

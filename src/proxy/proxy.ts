@@ -1,5 +1,4 @@
-import type Dockerode from "dockerode";
-import type { Engine } from "../docker/engine.js";
+import type { ContainerCreateOptions, Engine } from "../docker/engine.js";
 import { containerName, LABEL, proxyName, proxyNetwork } from "../labels.js";
 import { DEFAULTS } from "../manifest/fields.js";
 import type { HostSpec } from "../manifest/types.js";
@@ -16,7 +15,7 @@ export function proxyContainerOptions(
   project: string,
   image: string,
   listeners: readonly ProxyListener[],
-): Dockerode.ContainerCreateOptions {
+): ContainerCreateOptions {
   const key = (listener: ProxyListener) => `${listener.port}/tcp`;
   const volume = (name: string, target: string) => ({
     Type: "volume" as const,

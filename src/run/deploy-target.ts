@@ -4,7 +4,6 @@ import type { Clock } from "../clock.js";
 import { packContext } from "../docker/build-context.js";
 import type { ContainerState, Engine } from "../docker/engine.js";
 import {
-  buildHash,
   buildOptions,
   type ContainerInputs,
   configHash,
@@ -16,15 +15,17 @@ import {
 } from "../docker/specs.js";
 import { errorMessage, inPhase, PhaseError } from "../errors.js";
 import type { StatusRecord } from "../events.js";
+import type { FetchedRevision } from "../git/repo-cache.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import type { HostConnection } from "../hosts/pool.js";
-import { asideNamePrefix, containerName, imageTag, LABEL, nextNamePrefix } from "../labels.js";
-import type { ServiceSpec } from "../manifest/types.js";
+import { asideNamePrefix, containerName, LABEL, nextNamePrefix } from "../labels.js";
 import { decide } from "../plan/decide.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
+import type { RunSettings } from "./execute.js";
 import { runJob } from "./job.js";
+import { type Observation, type ObservedContainer, observeTarget, repoOf } from "./observe.js";
 import { proxyCutover } from "./proxy-cutover.js";
 import { pruneImages } from "./prune.js";
 import { type ImageSource, pullImage } from "./pull-image.js";
@@ -48,6 +49,7 @@ export interface TargetDeps {
   started: () => void;
   /** Housekeeping after the target's result (image pruning): the run waits for it, its dependents do not. */
   afterwards: (work: Promise<void>) => void;
+  settings: RunSettings;
   clock: Clock;
   signal?: AbortSignal;
 }
@@ -76,25 +78,41 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     });
     const history = readReleases(engine, plan.project, service.name);
     history.catch(() => undefined); // awaited below, unless an earlier step fails first
-    const rollback = plan.options.rollbackTo;
+    const rollback = plan.intent.rollbackTo;
     let current: ContainerState | null;
     let source: ImageSource;
+    /** The wanted image's labels when the observation read them (a deploy from git). */
+    let existingImage: Record<string, string> | null | undefined;
     if (rollback === undefined) {
       // The fetch (or pull) does not depend on the running container: both at once, each failing in its own phase.
       const { image } = service;
-      const sourcePhase = image ? "build" : "git";
-      phase = sourcePhase;
-      const fetched = (
-        image ? pullImage(engine, plan.project, service.name, image, tracker, deps.signal) : fetchSource(deps)
-      ).catch((error: unknown) => {
-        throw inPhase(sourcePhase, error);
-      });
-      [current, source] = await Promise.all([recovered, fetched]);
+      if (image) {
+        phase = "build";
+        const pulled = pullImage(engine, plan.project, service.name, image, tracker, deps.signal).catch(
+          (error: unknown) => {
+            throw inPhase("build", error);
+          },
+        );
+        [current, source] = await Promise.all([recovered, pulled]);
+      } else {
+        phase = "git";
+        tracker.enter("cloning");
+        const observation = await observeTarget(
+          plan.project,
+          target,
+          deps.repos,
+          { container: () => recovered, imageLabels: (tag) => engine.imageLabels(tag) },
+          { onFetched: (revision) => logFetched(deps, revision) },
+        );
+        ({ current, existingImage } = observation.observed);
+        source = sourceOf(observation);
+      }
     } else {
       current = await recovered;
       source = await rollbackSource(engine, deps, rollback, current, await history);
     }
     phase = "deploy";
+    if (existingImage === undefined) existingImage = await engine.imageLabels(source.image);
     const releases = await history;
     tracker.note({ commit: source.commit || null, image: source.image, ref_kind: source.refKind });
     const inputs: ContainerInputs = {
@@ -110,12 +128,12 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     };
 
     const decision = decide(
-      { current, existingImage: await engine.imageLabels(source.image) },
+      { current, existingImage },
       {
         commit: source.commit,
         buildHash: source.buildHash,
         configHash: configHash(service),
-        force: plan.options.forceRebuild,
+        force: plan.intent.redeploy,
         kind: service.kind,
         ...(source.imageId ? { imageId: source.imageId } : {}),
         // What the image was asked as: the manifest's reference, or a rolled-back release's.
@@ -165,7 +183,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       inputs,
       tracker,
       clock: deps.clock,
-      noRollback: plan.options.noRollback,
+      noRollback: deps.settings.noRollback,
       signal: deps.signal,
       onStarted: deps.started,
     };
@@ -212,34 +230,24 @@ async function removePrepared(engine: Engine, container: Promise<PreparedContain
   if (created?.ok) await engine.remove(created.id).catch(() => undefined);
 }
 
-/** Fetches the ref (a branch, a tag or a commit) and names the image its commit builds. */
-export async function fetchSource(deps: TargetDeps): Promise<ImageSource> {
-  const { plan, target, tracker } = deps;
-  const { service } = target;
-  tracker.enter("cloning");
-  const revision = await deps.repos.fetch(
-    repoOf(service),
-    target.branch,
-    service.context,
-    service.gitTimeoutMs,
-  );
-  tracker.log(
+/** The service log's line for a fetched ref. */
+export function logFetched(deps: TargetDeps, revision: FetchedRevision): void {
+  const tree = revision.contextTree.slice(0, 12);
+  deps.tracker.log(
     "git",
-    `${revision.kind} ${target.branch} is at ${revision.commit} (context tree ${revision.contextTree.slice(0, 12)})`,
+    `${revision.kind} ${deps.target.branch} is at ${revision.commit} (context tree ${tree})`,
   );
-  return {
-    image: imageTag(plan.project, service.name, revision.commit),
-    commit: revision.commit,
-    refKind: revision.kind,
-    buildHash: buildHash({ service, contextTree: revision.contextTree }),
-    contextTree: revision.contextTree,
-  };
 }
 
-/** The repository of a service built from git (the manifest gives every service exactly one of repo and image). */
-function repoOf(service: ServiceSpec): string {
-  if (service.repo === undefined) throw new Error(`${service.name} has no repo: it is an image service`);
-  return service.repo;
+/** What a deploy from git deploys: the image the observed commit builds. */
+export function sourceOf(observation: Observation<ObservedContainer>): ImageSource {
+  return {
+    image: observation.image,
+    commit: observation.wanted.commit,
+    refKind: observation.revision.kind,
+    buildHash: observation.wanted.buildHash,
+    contextTree: observation.revision.contextTree,
+  };
 }
 
 /**
@@ -316,10 +324,7 @@ async function recoverContainer(
 ): Promise<ContainerState | null> {
   const name = containerName(project, service);
   const current = await engine.inspectContainer(name);
-  const containers = (await engine.serviceContainers(project, service)).map((container) => ({
-    id: container.Id,
-    name: (container.Names[0] ?? "").replace(/^\//, ""),
-  }));
+  const containers = await engine.serviceContainers(project, service);
   // A new container that never took over is just removed.
   for (const unborn of containers.filter((container) => container.name.startsWith(nextNamePrefix(name)))) {
     log(`removing ${unborn.name}, created by an interrupted deploy`);
@@ -350,8 +355,8 @@ export async function buildImage(
   inputs: ContainerInputs,
   contextTree: string,
 ): Promise<void> {
-  const { tracker, plan, target } = deps;
-  const forced = plan.options.forceRebuild;
+  const { tracker, target } = deps;
+  const { noCache } = deps.settings;
   const dir = await deps.repos.exportTree(repoOf(target.service), contextTree);
   const { service } = target;
   const builder = hostBuilder(target.host);
@@ -367,11 +372,11 @@ export async function buildImage(
   const context = await packContext(dir, service.dockerfile, generated);
   tracker.log(
     "build",
-    `building ${inputs.image} with ${builder === "buildkit" ? "BuildKit" : "the classic builder"}${forced ? " without cache (--force-rebuild)" : ""}`,
+    `building ${inputs.image} with ${builder === "buildkit" ? "BuildKit" : "the classic builder"}${noCache ? " without cache (--force-rebuild)" : ""}`,
   );
   const outcome = await engine.build(
     context,
-    buildOptions({ ...inputs, contextTree }, { noCache: forced, builder }),
+    buildOptions({ ...inputs, contextTree }, { noCache, builder }),
     (line) => tracker.log("build", line),
     deps.signal,
   );

@@ -4,13 +4,26 @@ import type { EventSink, HealthGate, StatusRecord } from "../events.js";
 import type { RepoCache } from "../git/repo-cache.js";
 import type { HostPool } from "../hosts/pool.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
-import { deploySwarmTarget } from "../swarm/deploy.js";
 import { deployTarget } from "./deploy-target.js";
 import { RunRepos } from "./run-repos.js";
 import { schedule } from "./scheduler.js";
+import { deploySwarmTarget } from "./swarm-target.js";
 import { TargetTracker } from "./tracker.js";
 
+/** How a run goes, whatever it deploys. */
+export interface RunSettings {
+  /** Services (targets) in flight at once. */
+  concurrency: number;
+  /** Start nothing new after a failure. */
+  failFast: boolean;
+  /** Keep a failed new container (and leave the old one stopped) for inspection. */
+  noRollback: boolean;
+  /** Build without the engine's layer cache (`--force-rebuild`). */
+  noCache: boolean;
+}
+
 export interface RunDeps {
+  settings: RunSettings;
   /** The run's host connections (opened lazily, closed by whoever made the pool). */
   hosts: HostPool;
   repoCache: RepoCache;
@@ -48,7 +61,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   const results = await schedule(
     items,
     {
-      // A Swarm manager's targets take the Swarm path (src/swarm/): the same steps, other engine calls.
+      // A Swarm manager's targets take the Swarm path (swarm-target.ts): the same steps, other engine calls.
       run: (target, dependenciesReady, dependenciesPending, started) =>
         (target.host.swarm ? deploySwarmTarget : deployTarget)({
           plan,
@@ -66,6 +79,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
           dependenciesReady,
           started,
           afterwards: (work) => housekeeping.push(work),
+          settings: deps.settings,
           clock: deps.clock,
           signal: deps.signal,
         }),
@@ -77,7 +91,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
       crashed: (target, error) =>
         trackerOf(target).fail("failed", "deploy", `internal error: ${errorMessage(error)}`),
     },
-    { concurrency: plan.options.concurrency, failFast: plan.options.failFast, signal: deps.signal },
+    { concurrency: deps.settings.concurrency, failFast: deps.settings.failFast, signal: deps.signal },
   );
   await Promise.all(housekeeping);
   return results;

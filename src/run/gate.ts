@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock.js";
 import type { Engine } from "../docker/engine.js";
 import { httpCheck } from "../health/http-check.js";
+import type { GateOutcome } from "../health/outcome.js";
 import { type Check, type CheckResult, poll } from "../health/poll.js";
 import { healthUrl } from "../health/url.js";
 import type { ServiceSpec } from "../manifest/types.js";
@@ -9,8 +10,6 @@ import type { ServiceSpec } from "../manifest/types.js";
 /** How long a gate-less (`health: false`) container must keep running before it counts as started. */
 export const NO_GATE_WINDOW_MS = 2000;
 const RUNNING_POLL_MS = 500;
-
-export type GateOutcome = { ok: true; detail: string } | { ok: false; message: string };
 
 /**
  * Waits until a freshly started container passes its service's gate. Every attempt also checks that the

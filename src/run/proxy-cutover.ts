@@ -1,9 +1,9 @@
 import type { ContainerState } from "../docker/engine.js";
+import { routesOf } from "../docker/specs.js";
 import { errorMessage } from "../errors.js";
 import type { StatusRecord } from "../events.js";
 import { directHealthUrl } from "../health/url.js";
 import { asideNamePrefix, containerName, LABEL, proxyNetwork, upstreamAlias } from "../labels.js";
-import { routesOf } from "../proxy/caddy-config.js";
 import { applyProxyChange } from "../proxy/proxy.js";
 import {
   gateNewContainer,

@@ -27,7 +27,7 @@ export async function pruneImages(
         : engine.serviceImages(project, service),
       engine.serviceContainers(project, service),
     ]);
-    const inUseImageIds = new Set(containers.map((container) => container.ImageID));
+    const inUseImageIds = new Set(containers.map((container) => container.imageId));
     const plan = retention({ releases, images, inUseImageIds, keep });
     for (const release of plan.dropReleases) {
       await engine.remove(release.recordId);

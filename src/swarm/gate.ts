@@ -1,11 +1,11 @@
 import type { Dispatcher } from "undici";
 import type { Clock } from "../clock.js";
+import type { SwarmEngine, SwarmNode, SwarmTask } from "../docker/swarm-engine.js";
 import { httpCheck } from "../health/http-check.js";
+import type { GateOutcome } from "../health/outcome.js";
 import { poll } from "../health/poll.js";
 import type { HealthSpec, ServiceSpec } from "../manifest/types.js";
-import type { GateOutcome } from "../run/gate.js";
 import { judgeRollout } from "./rollout.js";
-import type { SwarmEngine, SwarmNode, SwarmTask } from "./swarm-engine.js";
 
 type HttpHealth = Extract<HealthSpec, { kind: "http" }>;
 

@@ -1,7 +1,7 @@
+import type { SwarmEngine, SwarmService, SwarmTask } from "../docker/swarm-engine.js";
 import type { Observed } from "../plan/decide.js";
 import { judgeRollout } from "./rollout.js";
 import { SWARM_LABEL } from "./spec.js";
-import type { SwarmEngine, SwarmService, SwarmTask } from "./swarm-engine.js";
 
 /** What a Swarm service runs now, read once for decide(), status and releases. */
 export interface ObservedService {

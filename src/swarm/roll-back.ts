@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
+import type { SwarmEngine } from "../docker/swarm-engine.js";
 import { errorMessage } from "../errors.js";
 import { type ReplicaFacts, replicaFacts } from "./observe.js";
-import type { SwarmEngine } from "./swarm-engine.js";
 import { waitRollback } from "./wait.js";
 
 /** How long Swarm's rollback may take to put the previous tasks back. */

@@ -1,6 +1,6 @@
+import type { SwarmService, SwarmTask } from "../docker/swarm-engine.js";
 import type { HealthSpec, ServiceSpec } from "../manifest/types.js";
 import { MONITOR_NS } from "./spec.js";
-import type { SwarmService, SwarmTask } from "./swarm-engine.js";
 
 /** Where a rollout stands, judged from the service and its tasks. */
 export type Rollout =

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type Dockerode from "dockerode";
 import { type ContainerInputs, configHash } from "../docker/specs.js";
+import type { MountSettings, RegistryAuth, SwarmServiceSpec } from "../docker/swarm-engine.js";
 import { healthUrl } from "../health/url.js";
 import { containerName, imageRepository, LABEL } from "../labels.js";
 import type { RegistrySpec, ServiceSpec } from "../manifest/types.js";
@@ -43,7 +43,7 @@ export function swarmConfigHash(service: ServiceSpec, registry: RegistrySpec): s
 }
 
 /** The credentials sent with a push and with the service (so every node can pull): X-Registry-Auth. */
-export function registryAuth(registry: RegistrySpec): Dockerode.AuthConfigObject {
+export function registryAuth(registry: RegistrySpec): RegistryAuth {
   return {
     serveraddress: registry.url.split("/")[0] ?? registry.url,
     ...(registry.username === undefined ? {} : { username: registry.username }),
@@ -69,7 +69,7 @@ const RESTART_CONDITION = {
 } as const;
 
 /** Pure: the engine's create/update body for a service on a Swarm, as `docker stack deploy` would send it. */
-export function swarmServiceSpec(inputs: SwarmInputs): Dockerode.ServiceSpec {
+export function swarmServiceSpec(inputs: SwarmInputs): SwarmServiceSpec {
   const { service } = inputs;
   const update = service.update ?? { parallelism: 1, delayMs: 0, order: "stop-first" as const };
   const rollout = {
@@ -133,11 +133,11 @@ export function swarmServiceSpec(inputs: SwarmInputs): Dockerode.ServiceSpec {
         PublishMode: port.mode ?? "ingress",
       })),
     },
-  } as Dockerode.ServiceSpec;
+  } as SwarmServiceSpec;
 }
 
 /** A volume string (`name:/path[:ro]` or `/host/path:/path[:ro]`) as a Swarm mount. */
-export function mountOf(volume: string): Dockerode.MountSettings {
+export function mountOf(volume: string): MountSettings {
   const [source = "", target = source, mode] = volume.split(":");
   return {
     Type: source.startsWith("/") ? "bind" : "volume",

@@ -6,7 +6,6 @@ import type { ServiceSpec } from "../manifest/types.js";
 import { swarmGate } from "./gate.js";
 import { observedService, type ReplicaFacts } from "./observe.js";
 import { swarmServiceName } from "./spec.js";
-import { SwarmEngine } from "./swarm-engine.js";
 
 /** What `deploy status` shows of a Swarm service: its replicas (by node id) and one quick round of its gate. */
 export interface SwarmStatus extends Partial<ReplicaFacts> {
@@ -26,7 +25,7 @@ export async function swarmStatus(
   service: ServiceSpec,
   httpDispatcher?: Dispatcher,
 ): Promise<SwarmStatus> {
-  const swarm = new SwarmEngine(engine.docker);
+  const swarm = engine.swarm();
   const current = await observedService(swarm, swarmServiceName(project, service.name));
   const none = { running: false, image: null, commit: null, up_since: null, healthy: false };
   if (!current) return { ...none, health: "no Swarm service" };

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.js";
+import type { SwarmEngine } from "../docker/swarm-engine.js";
 import { judgeRollback, judgeRollout, type Rollout } from "./rollout.js";
-import type { SwarmEngine } from "./swarm-engine.js";
 
 const POLL_MS = 1000;
 

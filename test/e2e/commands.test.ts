@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServiceStatusRow } from "../../src/commands/status-action.js";
+import type { ServiceStatusRow } from "../../src/commands/status.js";
 import { containerName, imageTag } from "../../src/labels.js";
 import type { TargetPreview } from "../../src/plan/preview.js";
 import { waitFor } from "./support/background.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HostReleases } from "../../src/commands/releases-action.js";
+import type { HostReleases } from "../../src/commands/releases.js";
 import type { TargetPreview } from "../../src/plan/preview.js";
 import { type CliResult, runCli } from "./support/cli.js";
 import {

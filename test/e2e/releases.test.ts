@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HostReleases } from "../../src/commands/releases-action.js";
+import type { HostReleases } from "../../src/commands/releases.js";
 import { imageTag, LABEL } from "../../src/labels.js";
 import { type CliResult, runCli } from "./support/cli.js";
 import { cleanupProject, docker, freePorts, httpGet, inspectContainer } from "./support/docker.js";

@@ -98,7 +98,7 @@ describe("an SSH connection", () => {
     await connection.engine.ping();
     await setLink(host, false);
     const started = Date.now();
-    const error = await within(8000, connection.engine.docker.listContainers()).catch((e: Error) => e);
+    const error = await within(8000, connection.engine.containersByPrefix("")).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/connection lost \(the host stopped answering keepalives/);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -112,7 +112,7 @@ describe("an SSH connection", () => {
       peak = Math.max(peak, connection.openChannels());
     }, 1);
     const calls = Array.from({ length: 60 }, (_, i) =>
-      i % 2 ? connection.engine.docker.listContainers({ all: true }) : connection.engine.docker.version(),
+      i % 2 ? connection.engine.containersByPrefix("") : connection.engine.cpus(),
     );
     await within(30_000, Promise.all(calls));
     clearInterval(sampler);
@@ -128,7 +128,7 @@ describe("an SSH connection", () => {
     const sampler = setInterval(() => {
       peak = Math.max(peak, connection.openChannels());
     }, 1);
-    const calls = Array.from({ length: 40 }, () => connection.engine.docker.listContainers({ all: true }));
+    const calls = Array.from({ length: 40 }, () => connection.engine.containersByPrefix(""));
     // sshd refuses sessions past its MaxSessions (10): the refused calls wait for a session and the
     // connection lowers its limit, so every call still succeeds.
     await within(60_000, Promise.all(calls));

@@ -150,6 +150,11 @@ describe("Swarm hosts", () => {
 
   it("a rerun is unchanged: no update is issued", async () => {
     const before = await manager.getService(serviceName).inspect();
+    const plan = await runCli(["plan", "all", "--json"], { cwd, env });
+    expectExit(plan, 0);
+    expect(JSON.parse(plan.stdout).targets).toMatchObject([
+      { service: "web", action: "unchanged", ref_kind: "branch", commit: commits.at(-1) },
+    ]);
     const result = await runCli(["all"], { cwd, env });
     expectExit(result, 0);
     expect(await logs.status("web")).toMatchObject({

@@ -7,26 +7,22 @@ import { currentHolder } from "../../src/lock/holder.js";
 function fakeEngine() {
   const networks = new Map<string, { Id: string; Name: string; Labels: Record<string, string> }>();
   let next = 0;
-  const docker = {
-    async createNetwork(options: { Name: string; Labels: Record<string, string> }) {
-      if ([...networks.values()].some((n) => n.Name === options.Name))
-        throw Object.assign(new Error("conflict"), { statusCode: 409 });
+  const lockCalls: Pick<Engine, "createRecordNetwork" | "findNetwork" | "removeNetwork"> = {
+    async createRecordNetwork(name, labels) {
+      if ([...networks.values()].some((n) => n.Name === name)) return null;
       const id = `net${++next}`;
-      networks.set(id, { Id: id, Name: options.Name, Labels: options.Labels });
-      return { id };
+      networks.set(id, { Id: id, Name: name, Labels: labels });
+      return id;
     },
-    async listNetworks() {
-      return [...networks.values()];
+    async findNetwork(name) {
+      const network = [...networks.values()].find((n) => n.Name === name);
+      return network ? { id: network.Id, labels: network.Labels } : null;
     },
-    getNetwork(id: string) {
-      return {
-        async remove() {
-          if (!networks.delete(id)) throw Object.assign(new Error("gone"), { statusCode: 404 });
-        },
-      };
+    async removeNetwork(id) {
+      networks.delete(id);
     },
   };
-  return { engine: { docker } as unknown as Engine, networks };
+  return { engine: lockCalls as Engine, networks };
 }
 
 afterEach(() => {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { schemaReference, starterManifest } from "../../src/commands/init-action.js";
+import { schemaReference, starterManifest } from "../../src/commands/init.js";
 import type { Io } from "../../src/io.js";
 import { main } from "../../src/main.js";
 import { loadManifest } from "../../src/manifest/load.js";

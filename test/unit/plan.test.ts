@@ -4,7 +4,7 @@ import { buildPlan, newRunId } from "../../src/plan/plan.js";
 import { selectServices } from "../../src/plan/select.js";
 import { manifestFixture, serviceFixture } from "./support/service-fixture.js";
 
-const options = { forceRebuild: false, concurrency: 4, noRollback: false, failFast: false };
+const options = { redeploy: false };
 
 const manifest = manifestFixture([
   serviceFixture({ name: "web", dependsOn: ["api"] }),
@@ -43,7 +43,7 @@ describe("buildPlan", () => {
       ["worker@vps-1", "stable", []],
     ]);
     expect(plan.targets[4]?.ref).toEqual({ service: "worker", host: "vps-1", key: "worker@vps-1" });
-    expect(plan).toMatchObject({ runId: "run-1", project: "shop", keepImages: 3, options });
+    expect(plan).toMatchObject({ runId: "run-1", project: "shop", keepImages: 3, intent: options });
   });
 
   it("applies the branch argument to every selected service", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { containerCreateOptions } from "../../src/docker/specs.js";
+import { containerCreateOptions, routesOf } from "../../src/docker/specs.js";
 import { directHealthUrl } from "../../src/health/url.js";
-import { caddyConfig, proxyListeners, routesOf, type Upstream } from "../../src/proxy/caddy-config.js";
+import { caddyConfig, proxyListeners, type Upstream } from "../../src/proxy/caddy-config.js";
 import { listenersKey, proxyContainerOptions, upstreamOf } from "../../src/proxy/proxy.js";
 import { serviceFixture } from "./support/service-fixture.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, formatReleases } from "../../src/commands/releases-action.js";
+import { ago, formatReleases } from "../../src/commands/releases.js";
 import { releaseFromRecord, releaseRecordOptions } from "../../src/docker/release-record.js";
 import { matchRelease, retention, rollbackTarget } from "../../src/plan/releases.js";
 import type { Release, ServiceImage } from "../../src/release.js";

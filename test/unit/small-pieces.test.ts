@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runSection } from "../../src/commands/logs-action.js";
+import { runSection } from "../../src/commands/logs.js";
 import { parseTreeListing } from "../../src/git/bare-repo.js";
 import { gitEnv } from "../../src/git/git-env.js";
 import { fetchUrl } from "../../src/git/repo-url.js";
@@ -41,12 +41,7 @@ describe("startSteps", () => {
       serviceFixture({ name: "db" }),
       serviceFixture({ name: "cache" }),
     ]);
-    const plan = buildPlan(manifest, ["web", "api", "db", "cache"], undefined, "r", {
-      forceRebuild: false,
-      concurrency: 4,
-      noRollback: false,
-      failFast: false,
-    });
+    const plan = buildPlan(manifest, ["web", "api", "db", "cache"], undefined, "r");
     expect(Object.fromEntries(startSteps(plan))).toEqual({ db: 1, api: 2, cache: 1, web: 3 });
   });
 });

@@ -1,12 +1,12 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { configHash } from "../../src/docker/specs.js";
+import { readPushOutput, type SwarmService, type SwarmTask } from "../../src/docker/swarm-engine.js";
 import { LABEL } from "../../src/labels.js";
 import { Secret } from "../../src/secret.js";
 import { gateUrls } from "../../src/swarm/gate.js";
 import { convergeTimeoutMs, judgeRollback, judgeRollout } from "../../src/swarm/rollout.js";
 import { mountOf, registryAuth, SWARM_LABEL, swarmImageTag, swarmServiceSpec } from "../../src/swarm/spec.js";
-import { readPushOutput, type SwarmService, type SwarmTask } from "../../src/swarm/swarm-engine.js";
 import { serviceFixture } from "./support/service-fixture.js";
 
 const registry = { url: "10.0.0.1:5000", username: "ci", password: new Secret("hunter2") };

@@ -1,9 +1,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import Dockerode from "dockerode";
 import { Client, type ConnectConfig } from "ssh2";
 import type { Dispatcher } from "undici";
-import { Engine } from "../../docker/engine.js";
+import { connectEngine, type EngineOptions } from "../../docker/engine.js";
 import { errorMessage } from "../../errors.js";
 import type { HostSpec } from "../../manifest/types.js";
 import type { HostConnection } from "../pool.js";
@@ -129,8 +128,8 @@ export async function connectSsh(host: HostSpec, options: SshOptions = {}): Prom
     settings.callTimeoutMs,
   );
   // dockerode hands `agent` to docker-modem, which gives it to every http.request (its types omit it).
-  const dockerOptions = { protocol: "http", host: "docker", port: 80, agent } as Dockerode.DockerOptions;
-  const engine = new Engine(new Dockerode(dockerOptions));
+  const dockerOptions = { protocol: "http", host: "docker", port: 80, agent } as EngineOptions;
+  const engine = connectEngine(dockerOptions);
   const httpDispatcher = probeDispatcher((address, port) => channels.openTcp(address, port));
   const close = async (): Promise<void> => {
     if (closing) return;

@@ -1,8 +1,13 @@
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type Dockerode from "dockerode";
-import { isStatus } from "../docker/engine.js";
 import { LABEL } from "../labels.js";
+import { isStatus } from "./status.js";
+
+/** A Swarm service's spec, the registry credentials sent with it, and a mount in it: dockerode's shapes. */
+export type SwarmServiceSpec = Dockerode.ServiceSpec;
+export type RegistryAuth = Dockerode.AuthConfigObject;
+export type MountSettings = Dockerode.MountSettings;
 
 /** A Swarm service as the tool reads it back. */
 export interface SwarmService {
@@ -49,6 +54,7 @@ export type PushOutcome = { ok: true; digest: string } | { ok: false; message: s
  * transport carries them too), in domain terms. Kept apart from Engine: only Swarm targets use it.
  */
 export class SwarmEngine {
+  /** Made by the host's Engine (Engine.swarm()): dockerode stays inside docker/. */
   constructor(private readonly docker: Dockerode) {}
 
   /** Whether the engine is a Swarm manager: only a manager can create services. */

@@ -1,5 +1,6 @@
 import type { Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
+import type { SwarmEngine, SwarmService } from "../docker/swarm-engine.js";
 import { errorMessage, inPhase, type Phase, PhaseError } from "../errors.js";
 import type { StatusRecord } from "../events.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
@@ -8,17 +9,17 @@ import type { RegistrySpec } from "../manifest/types.js";
 import { decide } from "../plan/decide.js";
 import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
-import { buildImage, fetchSource, type TargetDeps } from "../run/deploy-target.js";
-import { pruneImages } from "../run/prune.js";
-import type { ImageSource } from "../run/pull-image.js";
-import { readReleases, recordRelease } from "../run/releases.js";
-import { swarmGate } from "./gate.js";
-import { observedService, replicaFacts } from "./observe.js";
-import { rollBack } from "./roll-back.js";
-import { convergeTimeoutMs } from "./rollout.js";
-import { registryAuth, swarmConfigHash, swarmImageTag, swarmServiceName, swarmServiceSpec } from "./spec.js";
-import { SwarmEngine, type SwarmService } from "./swarm-engine.js";
-import { waitRollout } from "./wait.js";
+import { swarmGate } from "../swarm/gate.js";
+import { observedService, replicaFacts } from "../swarm/observe.js";
+import { rollBack } from "../swarm/roll-back.js";
+import { convergeTimeoutMs } from "../swarm/rollout.js";
+import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "../swarm/spec.js";
+import { waitRollout } from "../swarm/wait.js";
+import { buildImage, logFetched, sourceOf, type TargetDeps } from "./deploy-target.js";
+import { observeTarget, swarmNaming } from "./observe.js";
+import { pruneImages } from "./prune.js";
+import type { ImageSource } from "./pull-image.js";
+import { readReleases, recordRelease } from "./releases.js";
 
 /**
  * One service on a Swarm (SPEC §11), the same steps as a container target: observe → decide → build (once, on
@@ -40,7 +41,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
   try {
     const connection = await deps.connection();
     const { engine } = connection;
-    const swarm = new SwarmEngine(engine.docker);
+    const swarm = engine.swarm();
     buildClaim = deps.claimBuildSlot(engine);
     phase = "deploy";
     const registry = plan.registry;
@@ -56,16 +57,27 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
       observedService(swarm, name),
       readReleases(engine, plan.project, service.name),
     ]);
-    const rollback = plan.options.rollbackTo;
+    const rollback = plan.intent.rollbackTo;
     let source: ImageSource;
+    /** The wanted image's labels when the observation read them (a deploy from git). */
+    let existingImage: Record<string, string> | null | undefined;
     if (rollback === undefined) {
       phase = "git";
-      const fetched = await fetchSource(deps);
-      source = { ...fetched, image: swarmImageTag(registry, plan.project, service.name, fetched.commit) };
+      tracker.enter("cloning");
+      const observation = await observeTarget(
+        plan.project,
+        target,
+        deps.repos,
+        { container: async () => current?.observed ?? null, imageLabels: (tag) => engine.imageLabels(tag) },
+        { naming: swarmNaming(plan, service), onFetched: (revision) => logFetched(deps, revision) },
+      );
+      existingImage = observation.observed.existingImage;
+      source = sourceOf(observation);
     } else {
       source = await rollbackSource(engine, deps, rollback, current?.imageId ?? null, releases);
     }
     phase = "deploy";
+    if (existingImage === undefined) existingImage = await engine.imageLabels(source.image);
     tracker.note({ commit: source.commit, image: source.image, ref_kind: source.refKind });
     const inputs: ContainerInputs = {
       project: plan.project,
@@ -79,12 +91,12 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
       buildHash: source.buildHash,
     };
     const decision = decide(
-      { current: current?.observed ?? null, existingImage: await engine.imageLabels(source.image) },
+      { current: current?.observed ?? null, existingImage },
       {
         commit: source.commit,
         buildHash: source.buildHash,
         configHash: swarmConfigHash(service, registry),
-        force: plan.options.forceRebuild,
+        force: plan.intent.redeploy,
         kind: "service",
         ...(source.imageId ? { imageId: source.imageId } : {}),
       },
@@ -260,7 +272,7 @@ async function gateAndRecord(ctx: {
       ? { phase: "interrupted", message: "interrupted during the rollout" }
       : { phase: "health", message: errorMessage(error) };
   }
-  if (plan.options.noRollback && failure.phase !== "interrupted") {
+  if (deps.settings.noRollback && failure.phase !== "interrupted") {
     return tracker.fail("failed", failure.phase, `${failure.message}; left as it is (--no-rollback)`);
   }
   const undone = await rollBack({
