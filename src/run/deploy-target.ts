@@ -109,7 +109,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
       }
     } else {
       current = await recovered;
-      source = await rollbackSource(engine, deps, rollback, current, await history);
+      source = await rollbackSource(engine, deps, rollback, current?.imageId ?? null, await history);
     }
     phase = "deploy";
     if (existingImage === undefined) existingImage = await engine.imageLabels(source.image);
@@ -255,11 +255,11 @@ export function sourceOf(observation: Observation<ObservedContainer>): ImageSour
  * before the current. Its image is taken by id and its tag pointed back at it, so a tag that a later
  * `--force-rebuild` moved cannot put the wrong image back. Nothing is built.
  */
-async function rollbackSource(
+export async function rollbackSource(
   engine: Engine,
   deps: TargetDeps,
   to: string | null,
-  current: ContainerState | null,
+  liveImageId: string | null,
   releases: Release[],
 ): Promise<ImageSource> {
   const { target, tracker } = deps;
@@ -270,7 +270,7 @@ async function rollbackSource(
       `${where} is a job: rolling it back reruns it, so name a release with --to`,
     );
   }
-  const choice = rollbackTarget(releases, current?.imageId ?? null, to);
+  const choice = rollbackTarget(releases, liveImageId, to);
   if (!choice.ok) throw new PhaseError("deploy", `cannot roll back ${where}: ${choice.message}`);
   const { release } = choice;
   const name = `release ${release.tag} (image ${shortId(release.imageId)})`;

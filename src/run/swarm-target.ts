@@ -7,7 +7,7 @@ import type { BuildClaim } from "../hosts/build-slots.js";
 import { LABEL } from "../labels.js";
 import type { RegistrySpec } from "../manifest/types.js";
 import { decide } from "../plan/decide.js";
-import { liveRelease, rollbackTarget, shortId } from "../plan/releases.js";
+import { liveRelease, shortId } from "../plan/releases.js";
 import type { Release } from "../release.js";
 import { swarmGate } from "../swarm/gate.js";
 import { observedService, replicaFacts } from "../swarm/observe.js";
@@ -15,7 +15,7 @@ import { rollBack } from "../swarm/roll-back.js";
 import { convergeTimeoutMs } from "../swarm/rollout.js";
 import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "../swarm/spec.js";
 import { waitRollout } from "../swarm/wait.js";
-import { buildImage, logFetched, sourceOf, type TargetDeps } from "./deploy-target.js";
+import { buildImage, logFetched, rollbackSource, sourceOf, type TargetDeps } from "./deploy-target.js";
 import { observeTarget, swarmNaming } from "./observe.js";
 import { pruneImages } from "./prune.js";
 import type { ImageSource } from "./pull-image.js";
@@ -303,38 +303,4 @@ async function record(
     );
     return null;
   }
-}
-
-/** The release a `deploy rollback` deploys: its image is tagged back on the manager, then pushed again. */
-async function rollbackSource(
-  engine: Engine,
-  deps: TargetDeps,
-  to: string | null,
-  liveImageId: string | null,
-  releases: Release[],
-): Promise<ImageSource> {
-  const where = `${deps.target.service.name} on host ${deps.target.host.name}`;
-  const choice = rollbackTarget(releases, liveImageId, to);
-  if (!choice.ok) throw new PhaseError("deploy", `cannot roll back ${where}: ${choice.message}`);
-  const { release } = choice;
-  const name = `release ${release.tag} (image ${shortId(release.imageId)})`;
-  if (!(await engine.inspectImage(release.imageId))) {
-    throw new PhaseError(
-      "deploy",
-      `cannot roll back ${where}: the image of ${name} is gone from the manager`,
-    );
-  }
-  await engine.tagImage(release.imageId, release.tag);
-  deps.tracker.log(
-    "deploy",
-    `rolling back to ${name}, deployed ${release.createdAt} by run ${release.runId}`,
-  );
-  return {
-    image: release.tag,
-    imageId: release.imageId,
-    commit: release.commit,
-    ref: release.ref,
-    refKind: release.refKind,
-    buildHash: release.buildHash,
-  };
 }
