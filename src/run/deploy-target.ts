@@ -114,18 +114,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     phase = "deploy";
     if (existingImage === undefined) existingImage = await engine.imageLabels(source.image);
     const releases = await history;
-    tracker.note({ commit: source.commit || null, image: source.image, ref_kind: source.refKind });
-    const inputs: ContainerInputs = {
-      project: plan.project,
-      service,
-      host: target.host.name,
-      image: source.image,
-      commit: source.commit,
-      branch: source.ref ?? target.branch,
-      refKind: source.refKind,
-      runId: plan.runId,
-      buildHash: source.buildHash,
-    };
+    const inputs = inputsOf(deps, source);
 
     const decision = decide(
       { current, existingImage },
@@ -382,4 +371,21 @@ export async function buildImage(
   );
   if (!outcome.ok) throw new PhaseError("build", outcome.message);
   tracker.log("build", `built ${inputs.image}`);
+}
+
+/** What the target deploys, from where its image came: noted on the status record, and the container's inputs. */
+export function inputsOf(deps: TargetDeps, source: ImageSource): ContainerInputs {
+  const { plan, target, tracker } = deps;
+  tracker.note({ commit: source.commit || null, image: source.image, ref_kind: source.refKind });
+  return {
+    project: plan.project,
+    service: target.service,
+    host: target.host.name,
+    image: source.image,
+    commit: source.commit,
+    branch: source.ref ?? target.branch,
+    refKind: source.refKind,
+    runId: plan.runId,
+    buildHash: source.buildHash,
+  };
 }

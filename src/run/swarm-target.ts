@@ -15,7 +15,14 @@ import { rollBack } from "../swarm/roll-back.js";
 import { convergeTimeoutMs } from "../swarm/rollout.js";
 import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } from "../swarm/spec.js";
 import { waitRollout } from "../swarm/wait.js";
-import { buildImage, logFetched, rollbackSource, sourceOf, type TargetDeps } from "./deploy-target.js";
+import {
+  buildImage,
+  inputsOf,
+  logFetched,
+  rollbackSource,
+  sourceOf,
+  type TargetDeps,
+} from "./deploy-target.js";
 import { observeTarget, swarmNaming } from "./observe.js";
 import { pruneImages } from "./prune.js";
 import type { ImageSource } from "./pull-image.js";
@@ -78,18 +85,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
     }
     phase = "deploy";
     if (existingImage === undefined) existingImage = await engine.imageLabels(source.image);
-    tracker.note({ commit: source.commit, image: source.image, ref_kind: source.refKind });
-    const inputs: ContainerInputs = {
-      project: plan.project,
-      service,
-      host: target.host.name,
-      image: source.image,
-      commit: source.commit,
-      branch: source.ref ?? target.branch,
-      refKind: source.refKind,
-      runId: plan.runId,
-      buildHash: source.buildHash,
-    };
+    const inputs = inputsOf(deps, source);
     const decision = decide(
       { current: current?.observed ?? null, existingImage },
       {
