@@ -164,6 +164,27 @@ export function containerNetworks(inputs: ContainerInputs): Array<{ name: string
   return [...own, { name: proxyNetwork(inputs.project), aliases: [alias] }];
 }
 
+/**
+ * What every deployed container or Swarm service carries: the manifest's labels, then the tool's — what runs, from
+ * where, with which configuration (`config`: its hash) and which health gate, so the next run can judge it.
+ */
+export function deployLabels(inputs: ContainerInputs, config: string): Record<string, string> {
+  const { service } = inputs;
+  return {
+    ...service.labels,
+    [LABEL.project]: inputs.project,
+    [LABEL.service]: service.name,
+    [LABEL.host]: inputs.host,
+    [LABEL.commit]: inputs.commit,
+    [LABEL.branch]: inputs.branch,
+    [LABEL.runId]: inputs.runId,
+    [LABEL.configHash]: config,
+    [LABEL.buildHash]: inputs.buildHash,
+    [LABEL.healthGate]: service.health.kind,
+    ...(service.health.kind === "http" ? { [LABEL.healthUrl]: healthUrl(service, service.health) } : {}),
+  };
+}
+
 /** The engine's create request for a service's container (its first network attached here, the rest after). */
 export function containerCreateOptions(
   inputs: ContainerInputs,
@@ -182,17 +203,7 @@ export function containerCreateOptions(
       ? {}
       : { StopTimeout: Math.ceil(service.stopGracePeriodMs / 1000) }),
     Labels: {
-      ...service.labels,
-      [LABEL.project]: inputs.project,
-      [LABEL.service]: service.name,
-      [LABEL.host]: inputs.host,
-      [LABEL.commit]: inputs.commit,
-      [LABEL.branch]: inputs.branch,
-      [LABEL.runId]: inputs.runId,
-      [LABEL.configHash]: configHash(service),
-      [LABEL.buildHash]: inputs.buildHash,
-      [LABEL.healthGate]: service.health.kind,
-      ...(service.health.kind === "http" ? { [LABEL.healthUrl]: healthUrl(service, service.health) } : {}),
+      ...deployLabels(inputs, configHash(service)),
       ...(proxied
         ? {
             [LABEL.proxyUpstream]: upstreamAlias(service.name, inputs.runId),

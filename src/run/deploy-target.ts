@@ -13,7 +13,7 @@ import {
   labelledDockerfile,
   labelsInDockerfile,
 } from "../docker/specs.js";
-import { errorMessage, inPhase, PhaseError } from "../errors.js";
+import { errorMessage, inPhase, type Phase, PhaseError } from "../errors.js";
 import type { StatusRecord } from "../events.js";
 import type { FetchedRevision } from "../git/repo-cache.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
@@ -61,7 +61,7 @@ export interface TargetDeps {
 export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
   const { plan, target, tracker } = deps;
   const { service } = target;
-  let phase: PhaseError["phase"] = "connect";
+  let phase: Phase = "connect";
   let buildClaim: BuildClaim | undefined;
   /** The new container, created while the target waits for its dependencies, until replaceContainer takes it. */
   let prepared: { engine: Engine; container: Promise<PreparedContainer> } | undefined;
@@ -197,15 +197,7 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
     }
     return { ...tracker.status };
   } catch (error) {
-    if (deps.signal?.aborted) {
-      return tracker.fail(
-        "failed",
-        "interrupted",
-        `interrupted during ${phase}; the running container was not touched`,
-      );
-    }
-    const failure = inPhase(phase, error);
-    return tracker.fail("failed", failure.phase, failure.message);
+    return failedIn(deps, phase, error, "container");
   } finally {
     buildClaim?.drop();
     // Skipped, interrupted or failed before the cutover: the container made for it must not stay behind.
@@ -388,4 +380,21 @@ export function inputsOf(deps: TargetDeps, source: ImageSource): ContainerInputs
     runId: plan.runId,
     buildHash: source.buildHash,
   };
+}
+
+/**
+ * How a target ends when one of its steps throws before its replace took over: interrupted when Ctrl-C (or a lost
+ * lock) stopped it, else failed in the phase it was in. What runs (`what`: the container, the Swarm service) was
+ * not touched.
+ */
+export function failedIn(deps: TargetDeps, phase: Phase, error: unknown, what: string): StatusRecord {
+  if (deps.signal?.aborted) {
+    return deps.tracker.fail(
+      "failed",
+      "interrupted",
+      `interrupted during ${phase}; the running ${what} was not touched`,
+    );
+  }
+  const failure = inPhase(phase, error);
+  return deps.tracker.fail("failed", failure.phase, failure.message);
 }

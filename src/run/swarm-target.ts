@@ -1,7 +1,7 @@
 import type { Engine } from "../docker/engine.js";
 import type { ContainerInputs } from "../docker/specs.js";
 import type { SwarmEngine, SwarmService } from "../docker/swarm-engine.js";
-import { errorMessage, inPhase, type Phase, PhaseError } from "../errors.js";
+import { errorMessage, type Phase, PhaseError } from "../errors.js";
 import type { StatusRecord } from "../events.js";
 import type { BuildClaim } from "../hosts/build-slots.js";
 import { LABEL } from "../labels.js";
@@ -17,6 +17,7 @@ import { registryAuth, swarmConfigHash, swarmServiceName, swarmServiceSpec } fro
 import { waitRollout } from "../swarm/wait.js";
 import {
   buildImage,
+  failedIn,
   inputsOf,
   logFetched,
   rollbackSource,
@@ -160,15 +161,7 @@ export async function deploySwarmTarget(deps: TargetDeps): Promise<StatusRecord>
       existed: current !== null,
     });
   } catch (error) {
-    if (deps.signal?.aborted) {
-      return tracker.fail(
-        "failed",
-        "interrupted",
-        `interrupted during ${phase}; the running service was not touched`,
-      );
-    }
-    const failure = inPhase(phase, error);
-    return tracker.fail("failed", failure.phase, failure.message);
+    return failedIn(deps, phase, error, "service");
   } finally {
     buildClaim?.drop();
   }

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { type ContainerInputs, configHash } from "../docker/specs.js";
+import { type ContainerInputs, configHash, deployLabels } from "../docker/specs.js";
 import type { MountSettings, RegistryAuth, SwarmServiceSpec } from "../docker/swarm-engine.js";
-import { healthUrl } from "../health/url.js";
 import { containerName, imageRepository, LABEL } from "../labels.js";
 import type { RegistrySpec, ServiceSpec } from "../manifest/types.js";
 import { revealAll } from "../secret.js";
@@ -82,17 +81,7 @@ export function swarmServiceSpec(inputs: SwarmInputs): SwarmServiceSpec {
   return {
     Name: swarmServiceName(inputs.project, service.name),
     Labels: {
-      ...service.labels,
-      [LABEL.project]: inputs.project,
-      [LABEL.service]: service.name,
-      [LABEL.host]: inputs.host,
-      [LABEL.commit]: inputs.commit,
-      [LABEL.branch]: inputs.branch,
-      [LABEL.runId]: inputs.runId,
-      [LABEL.configHash]: swarmConfigHash(service, inputs.registry),
-      [LABEL.buildHash]: inputs.buildHash,
-      [LABEL.healthGate]: service.health.kind,
-      ...(service.health.kind === "http" ? { [LABEL.healthUrl]: healthUrl(service, service.health) } : {}),
+      ...deployLabels(inputs, swarmConfigHash(service, inputs.registry)),
       [SWARM_LABEL.imageId]: inputs.imageId,
       [SWARM_LABEL.imageTag]: inputs.image,
     },
