@@ -15,7 +15,8 @@ import { sendNotification, shouldNotify, webhookOrigin } from "../report/notify.
 import { createRedactor, type Redactor, redactSummary } from "../report/redact.js";
 import { createReporter } from "../report/reporter.js";
 import { appendStepSummary } from "../report/step-summary.js";
-import { executePlan, type RunSettings } from "../run/execute.js";
+import { executePlan, prefetchRefs, type RunSettings } from "../run/execute.js";
+import { RunRepos } from "../run/run-repos.js";
 import { revealAll } from "../secret.js";
 import { redactUrl } from "../url-redact.js";
 
@@ -49,6 +50,14 @@ export async function runDeploy(request: DeployRequest): Promise<number> {
   const plan = buildPlan(manifest, request.selected, request.branch, newRunId(startedAt), request.intent);
   const hosts = new HostPool(connectHost);
   const stop = stopControl(io);
+  // Git needs neither the lock nor a host: it runs while they are taken, and stops if the lock is refused.
+  // Not when waiting for the lock: the refs are read once it is held, as a deploy started then would.
+  const lockRefused = new AbortController();
+  const repos = new RunRepos(
+    new RepoCache(request.cacheDir),
+    AbortSignal.any([stop.signal, lockRefused.signal]),
+  );
+  if (request.lockWaitMs === 0) prefetchRefs(plan, repos, request.settings.concurrency);
   try {
     const release = await acquireProjectLock({
       dir: manifest.dir,
@@ -60,9 +69,12 @@ export async function runDeploy(request: DeployRequest): Promise<number> {
       clock: systemClock,
       warn: (message) => io.stderr.write(`deploy: warning: ${redactUrl(message)}\n`),
       onLost: stop.lockLost,
+    }).catch((error: unknown) => {
+      lockRefused.abort(error);
+      throw error;
     });
     try {
-      return await runLocked(plan, request, hosts, startedAt, stop);
+      return await runLocked(plan, request, hosts, repos, startedAt, stop);
     } finally {
       await release();
     }
@@ -75,6 +87,7 @@ async function runLocked(
   plan: DeployPlan,
   request: DeployRequest,
   hosts: HostPool,
+  repos: RunRepos,
   startedAt: Date,
   stop: StopControl,
 ): Promise<number> {
@@ -101,7 +114,7 @@ async function runLocked(
     results = await executePlan(plan, {
       settings: request.settings,
       hosts,
-      repoCache: new RepoCache(request.cacheDir),
+      repos,
       clock: systemClock,
       sink: reporter.sink,
       signal: stop.signal,

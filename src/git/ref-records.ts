@@ -40,6 +40,9 @@ export async function writeRefRecord(
   await writeFileAtomic(
     path,
     JSON.stringify({ commit: fetched.commit, trees: Object.fromEntries(fetched.trees) }),
+    // Renamed into place, never half-written; a record lost to a crash only costs the next run a fetch, and
+    // git does not sync the ref it describes either.
+    { fsync: false },
   );
 }
 

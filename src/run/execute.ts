@@ -1,11 +1,11 @@
 import type { Clock } from "../clock.js";
 import { errorMessage } from "../errors.js";
 import type { EventSink, HealthGate, StatusRecord } from "../events.js";
-import type { RepoCache } from "../git/repo-cache.js";
 import type { HostPool } from "../hosts/pool.js";
 import type { DeployPlan, TargetPlan } from "../plan/plan.js";
 import { deployTarget } from "./deploy-target.js";
-import { RunRepos } from "./run-repos.js";
+import { repoOf } from "./observe.js";
+import type { RunRepos } from "./run-repos.js";
 import { schedule } from "./scheduler.js";
 import { deploySwarmTarget } from "./swarm-target.js";
 import { TargetTracker } from "./tracker.js";
@@ -26,7 +26,8 @@ export interface RunDeps {
   settings: RunSettings;
   /** The run's host connections (opened lazily, closed by whoever made the pool). */
   hosts: HostPool;
-  repoCache: RepoCache;
+  /** The run's fetches (some may be under way already: see prefetchRefs). */
+  repos: RunRepos;
   clock: Clock;
   sink: EventSink;
   signal?: AbortSignal;
@@ -53,7 +54,7 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   );
   for (const tracker of trackers.values()) tracker.enter("pending");
 
-  const repos = new RunRepos(deps.repoCache, deps.signal);
+  const { repos } = deps;
   const trackerOf = (target: TargetPlan) => trackers.get(target.ref.key) as TargetTracker;
   const items = plan.targets.map((target) => ({ ...target, key: target.ref.key }));
   const rank = new Map(plan.targets.map((target, index) => [target.ref.key, index]));
@@ -95,6 +96,17 @@ export async function executePlan(plan: DeployPlan, deps: RunDeps): Promise<Stat
   );
   await Promise.all(housekeeping);
   return results;
+}
+
+/**
+ * Starts the fetches of the targets the run starts first (as many as `concurrency` lets in flight), so that git
+ * runs while the run takes its lock and connects to its hosts. A rollback and an image service fetch nothing.
+ */
+export function prefetchRefs(plan: DeployPlan, repos: RunRepos, concurrency: number): void {
+  if (plan.intent.rollbackTo !== undefined) return;
+  for (const { service, branch } of plan.targets.slice(0, concurrency)) {
+    if (!service.image) repos.prefetch(repoOf(service), branch, service.gitTimeoutMs);
+  }
 }
 
 function gateOf(target: TargetPlan): HealthGate {

@@ -70,7 +70,7 @@ export async function replaceContainer(
   const name = containerName(inputs.project, inputs.service.name);
   const asideName = `${asideNamePrefix(name)}${inputs.runId}`;
   tracker.enter("deploying");
-  void httpClient(); // loads while the container is created and started, ready for the first probe
+  void httpClient(); // loaded during the build when there was one; else while the container is created
 
   const created = await (prepared ?? prepareContainer(engine, inputs, previous));
   if (!created.ok) {

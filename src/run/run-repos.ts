@@ -16,13 +16,7 @@ export class RunRepos {
 
   /** `timeoutMs` bounds each git step (the first service to ask for a repository and ref sets it). */
   async fetch(repo: string, ref: string, context: string, timeoutMs: number): Promise<FetchedRevision> {
-    const key = `${repo}\0${ref}`;
-    let fetched = this.#fetches.get(key);
-    if (!fetched) {
-      fetched = this.cache.fetch(repo, ref, { signal: this.signal, timeoutMs });
-      this.#fetches.set(key, fetched);
-    }
-    const { commit, trees, kind } = await fetched;
+    const { commit, trees, kind } = await this.#fetch(repo, ref, timeoutMs);
     const contextTree = trees.get(context);
     if (!contextTree) {
       throw new PhaseError(
@@ -31,6 +25,24 @@ export class RunRepos {
       );
     }
     return { commit, contextTree, kind };
+  }
+
+  /**
+   * Starts fetching `ref` of `repo` now, before a service asks for it: its `fetch` then finds the fetch under way
+   * or done. A failure waits for that service, which reports it in its own phase.
+   */
+  prefetch(repo: string, ref: string, timeoutMs: number): void {
+    this.#fetch(repo, ref, timeoutMs).catch(() => undefined);
+  }
+
+  #fetch(repo: string, ref: string, timeoutMs: number): Promise<FetchedRef> {
+    const key = `${repo}\0${ref}`;
+    let fetched = this.#fetches.get(key);
+    if (!fetched) {
+      fetched = this.cache.fetch(repo, ref, { signal: this.signal, timeoutMs });
+      this.#fetches.set(key, fetched);
+    }
+    return fetched;
   }
 
   exportTree(repo: string, contextTree: string): Promise<string> {
