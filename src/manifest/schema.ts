@@ -10,6 +10,9 @@ import {
   scalarText,
 } from "./fields.js";
 import { refProblem, repoProblem } from "./git-values.js";
+
+// A manifest is parsed once per process: compiling zod's fast-path parsers would cost more than they save.
+z.config({ jitless: true });
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
 import {
   BuildSchema,
