@@ -11,8 +11,6 @@ import {
 } from "./fields.js";
 import { refProblem, repoProblem } from "./git-values.js";
 
-// A manifest is parsed once per process: compiling zod's fast-path parsers would cost more than they save.
-z.config({ jitless: true });
 import { NAME_PATTERN, NAME_RULE } from "./names.js";
 import {
   BuildSchema,
@@ -28,6 +26,9 @@ import {
 } from "./service-fields.js";
 import { LongPortSchema, RegistrySchema, swarmServiceShape } from "./swarm-schema.js";
 import { MEMORY_PATTERN, memoryBytes, parsePort, parseSshTarget } from "./values.js";
+
+// A manifest is parsed once per process: compiling zod's fast-path parsers would cost more than they save.
+z.config({ jitless: true });
 
 export { DEFAULTS };
 
