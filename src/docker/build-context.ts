@@ -1,16 +1,29 @@
-import { readFile } from "node:fs/promises";
-import { relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import dockerignoreModule from "@balena/dockerignore";
-import { pack } from "tar-fs";
+import { extract, type Header, pack } from "tar-stream";
 
 // The package is CommonJS (`module.exports = factory`) but its types declare an ES default export.
 const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
+/** A build context's tar as its source writes it, and whether the source succeeded (known once it ends). */
+export interface ContextSource {
+  tar: Readable;
+  done: Promise<void>;
+}
+
+export interface ContextOptions {
+  /** The context's `.dockerignore`, or null when it has none. */
+  dockerignore: string | null;
+  /** The Dockerfile's path in the context: always sent, even when ignored, because the engine needs it. */
+  dockerfile: string;
+  /** A file added to the context (the generated Dockerfile). */
+  extra?: { name: string; content: string };
+}
+
 /**
- * Packs a build context folder into a tar stream for the engine, honouring its `.dockerignore` the way the
- * docker CLI does (the engine's classic builder does not filter the context itself). The Dockerfile and the
- * `.dockerignore` are always sent, even when ignored, because the engine needs them.
+ * The build context for the engine: `source`'s tar (`git archive` of the context's tree), filtered on its way
+ * through as the docker CLI filters a folder by its `.dockerignore`, owners set to root. Nothing is written to
+ * disk. The tar ends only once the source has succeeded; a source that fails makes it fail with its error.
  *
  * The context goes as a tar in the request body for BuildKit too, not through a BuildKit session's file
  * sync (what `docker build` does), although a session saves the engine a step per build (measured here: the
@@ -20,54 +33,53 @@ const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.
  * Built one after the other through the docker CLI, four or five of six such contexts gave images holding
  * another one's file, in each of three tries; sent as tars, whose content BuildKit hashes, none did.
  */
-export async function packContext(
-  dir: string,
-  dockerfile: string,
-  /** A file added to the context (the generated Dockerfile), never written into `dir`: it is shared. */
-  extra?: { name: string; content: string },
-): Promise<Readable> {
-  const patterns = await readDockerignore(dir);
-  const matcher = dockerignore({ ignorecase: false }).add(patterns);
-  // An ignored folder may still hold a `!exception`: tar-fs prunes ignored folders, so keep walking those.
-  const exceptions = patterns
-    .filter((line) => line.startsWith("!"))
-    .map((line) => line.slice(1).replace(/^\//, ""));
-  const alwaysSent = new Set([toPosix(dockerfile), ".dockerignore"]);
-  const stream = pack(dir, {
-    ...(extra
-      ? {
-          finalize: false,
-          finish: (tar) => {
-            tar.entry({ name: extra.name, mode: 0o644 }, extra.content);
-            tar.finalize();
-          },
-        }
-      : {}),
-    ignore: (name) => {
-      const path = toPosix(relative(dir, name));
-      if (path === "" || alwaysSent.has(path)) return false;
-      if (!matcher.ignores(path)) return false;
-      return !exceptions.some((exception) => exception.startsWith(`${path}/`));
-    },
-    map: (header) => {
-      // Owners of the caller's files mean nothing inside the image.
-      header.uid = 0;
-      header.gid = 0;
-      return header;
-    },
+export function contextTar(source: ContextSource, options: ContextOptions): Readable {
+  const ignored = ignoreRule(options);
+  const entries = extract();
+  const out = pack();
+  const fail = (error: unknown) => {
+    source.tar.destroy();
+    out.destroy(error instanceof Error ? error : new Error(String(error)));
+  };
+  entries.on("entry", (header: Header, body, next) => {
+    if (ignored(header.name.replace(/\/$/, ""))) {
+      body.on("end", () => next());
+      body.resume();
+      return;
+    }
+    // Owners in the repository's archive mean nothing inside the image.
+    const entry = out.entry({ ...header, uid: 0, gid: 0, uname: "root", gname: "root" }, (error) =>
+      error ? fail(error) : next(),
+    );
+    body.pipe(entry);
   });
+  // Settled here at once: a source that fails after the engine stopped reading must not go unhandled.
+  const sourceFailure = source.done.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  entries.on("finish", () => {
+    void sourceFailure.then((error) => {
+      if (error) return fail(error);
+      if (options.extra) out.entry({ name: options.extra.name, mode: 0o644 }, options.extra.content);
+      out.finalize();
+    });
+  });
+  entries.on("error", fail);
+  source.tar.on("error", fail);
+  source.tar.pipe(entries);
   // tar-stream's Pack is a streamx Readable; the engine client only needs it to be pipeable.
-  return stream as unknown as Readable;
+  return out as unknown as Readable;
 }
 
-async function readDockerignore(dir: string): Promise<string[]> {
-  const text = await readFile(`${dir}/.dockerignore`, "utf8").catch(() => "");
-  return text
+/** Whether a path of the context is left out, as the docker CLI reads `.dockerignore` (`!` exceptions too). */
+function ignoreRule(options: ContextOptions): (path: string) => boolean {
+  const patterns = (options.dockerignore ?? "")
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
-}
-
-function toPosix(path: string): string {
-  return path.split(sep).join("/");
+  if (patterns.length === 0) return () => false;
+  const matcher = dockerignore({ ignorecase: false }).add(patterns);
+  const alwaysSent = new Set([options.dockerfile.replace(/^\.\//, ""), ".dockerignore"]);
+  return (path) => path !== "" && !alwaysSent.has(path) && matcher.ignores(path);
 }

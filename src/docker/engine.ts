@@ -1,7 +1,6 @@
-import { tmpdir } from "node:os";
 import type { Readable } from "node:stream";
 import Dockerode from "dockerode";
-import { pack } from "tar-fs";
+import { pack } from "tar-stream";
 import { LABEL } from "../labels.js";
 import type { ServiceImage } from "../release.js";
 import { type BuildOutcome, readBuildOutput } from "./build-output.js";
@@ -383,15 +382,10 @@ export class DockerEngine implements Engine {
   async putFile(id: string, path: string, content: string): Promise<void> {
     const relative = path.replace(/^\/+/, "");
     const folder = relative.slice(0, relative.lastIndexOf("/"));
-    const archive = pack(tmpdir(), {
-      entries: [],
-      finalize: false,
-      finish: (tar) => {
-        if (folder) tar.entry({ name: folder, type: "directory", mode: 0o700 });
-        tar.entry({ name: relative, mode: 0o600 }, content);
-        tar.finalize();
-      },
-    });
+    const archive = pack();
+    if (folder) archive.entry({ name: folder, type: "directory", mode: 0o700 });
+    archive.entry({ name: relative, mode: 0o600 }, content);
+    archive.finalize();
     await this.#docker.getContainer(id).putArchive(archive as unknown as Readable, { path: "/" });
   }
 

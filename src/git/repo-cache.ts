@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import lockfile from "proper-lockfile";
-import { extract } from "tar-fs";
 import { makePrivateDir } from "../cache-home.js";
 import { errorMessage, PhaseError } from "../errors.js";
 import { DEFAULTS } from "../manifest/fields.js";
@@ -28,7 +28,7 @@ import {
   unknownRefMessage,
 } from "./refs.js";
 import { fetchUrl } from "./repo-url.js";
-import { GitCommandError, runGit } from "./run-git.js";
+import { GitCommandError, runGit, runGitForBytes } from "./run-git.js";
 
 export interface FetchedRevision {
   commit: string;
@@ -40,6 +40,12 @@ export interface FetchedRevision {
 /** A fetched ref: what it turned out to be, its commit and the tree id of every folder in it. */
 export interface FetchedRef extends FetchedCommit {
   kind: RefKind;
+}
+
+/** A tree's tar as git writes it, and whether git succeeded (known once it exits). */
+export interface TreeArchive {
+  tar: Readable;
+  done: Promise<void>;
 }
 
 /** How each call is bounded: the run's interrupt, and `git_timeout` for a step that talks to the remote. */
@@ -76,7 +82,7 @@ export class RepoCache {
     // The manifest and the CLI refuse these already; this keeps every other caller to the same rules.
     const refused = repoProblem(repo) ?? refProblem(ref);
     if (refused) throw new PhaseError("git", `refusing ref ${JSON.stringify(ref)} of ${shown}: ${refused}`);
-    this.#private ??= makePrivateDir(this.root);
+    this.#private ??= makePrivateDir(this.root).then(() => removeLeftovers(this.root));
     await this.#private;
     const git = new BareRepo(this.#repoDir(repo), repo, timeoutMs, signal);
     const fetching = new Fetching(git, ref, shown, signal);
@@ -206,32 +212,32 @@ export class RepoCache {
   }
 
   /**
-   * The build context as a folder on disk, keyed by its tree id so identical contexts are exported once and
-   * never rewritten (a folder is written under a temporary name, then renamed into place).
+   * `git archive` of `tree`: its tar as git writes it, straight from the bare repository (no checkout, nothing
+   * on disk), and `done`, which rejects in phase git when git fails: a tar cut short is told from a whole one.
    */
-  async exportTree(repo: string, contextTree: string): Promise<string> {
-    const target = join(this.root, "trees", contextTree);
-    if (await exists(target)) return target;
-    const partial = `${target}.partial-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await mkdir(partial, { recursive: true });
-    try {
-      await archiveInto(this.#repoDir(repo), contextTree, partial);
-      await rename(partial, target).catch(async (error: NodeJS.ErrnoException) => {
-        // Another deploy exported the same tree first: theirs is identical.
-        if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
-        await rm(partial, { recursive: true, force: true });
-      });
-    } catch (error) {
-      await rm(partial, { recursive: true, force: true });
+  archive(repo: string, tree: string, signal?: AbortSignal): TreeArchive {
+    return archiveOf(this.#repoDir(repo), tree, redactUrl(repo), signal);
+  }
+
+  /**
+   * The files at `paths` in `tree` (null where it has none), all read by one `git cat-file --batch`: a build
+   * context's `.dockerignore` and Dockerfile, wanted before its archive is streamed.
+   */
+  async readFiles(repo: string, tree: string, paths: readonly string[]): Promise<Array<Buffer | null>> {
+    if (!/^[0-9a-f]{40,64}$/.test(tree) || paths.some((path) => /[\n\r]/.test(path))) {
+      throw new PhaseError("git", `refusing to read ${JSON.stringify(paths)} of tree ${tree}`);
+    }
+    const output = await runGitForBytes(["--git-dir", this.#repoDir(repo), "cat-file", "--batch"], {
+      env: gitEnv(process.env, DEFAULT_TIMEOUT_MS),
+      input: paths.map((path) => `${tree}:${path}\n`).join(""),
+    }).catch((error: unknown) => {
       throw new PhaseError(
         "git",
-        `exporting tree ${contextTree} of ${redactUrl(repo)} failed: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
+        `reading ${paths.join(", ")} of tree ${tree} in ${redactUrl(repo)} failed: ${errorMessage(error)}`,
+        { cause: error },
       );
-    }
-    return target;
+    });
+    return parseCatFileBatch(output);
   }
 
   #repoDir(repo: string): string {
@@ -262,37 +268,48 @@ export class RepoCache {
   }
 }
 
-/** `git archive <tree>` streamed straight into a folder: no work tree, no checkout lock. */
-function archiveInto(gitDir: string, tree: string, dest: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("git", ["--git-dir", gitDir, "archive", "--format=tar", "--end-of-options", tree], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const unpack = extract(dest);
-    child.stdout.pipe(unpack);
-    let exitCode: number | null = null;
-    let unpacked = false;
-    const settle = () => {
-      if (exitCode === null || !unpacked) return;
-      if (exitCode === 0) resolve();
-      else reject(new Error(stderr.trim() || `git archive exited ${exitCode}`));
-    };
-    child.on("error", reject);
-    unpack.on("error", reject);
-    unpack.on("finish", () => {
-      unpacked = true;
-      settle();
-    });
-    child.on("close", (code) => {
-      exitCode = code ?? 1;
-      if (exitCode !== 0) reject(new Error(redactUrl(stderr.trim()) || `git archive exited ${exitCode}`));
-      settle();
-    });
+/** `git archive` of `tree` in `gitDir` as a stream; see RepoCache.archive. */
+function archiveOf(gitDir: string, tree: string, shown: string, signal?: AbortSignal): TreeArchive {
+  // Files 0644 and folders 0755 as a checkout with the usual umask has them (git's own default is 0664/0775).
+  const child = spawn(
+    "git",
+    ["--git-dir", gitDir, "-c", "tar.umask=0022", "archive", "--format=tar", "--end-of-options", tree],
+    { stdio: ["ignore", "pipe", "pipe"], ...(signal ? { signal } : {}) },
+  );
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
   });
+  const done = new Promise<void>((resolve, reject) => {
+    const failed = (why: string) =>
+      reject(new PhaseError("git", `archiving tree ${tree} of ${shown} failed: ${redactUrl(why)}`));
+    child.on("error", (error) => failed(error.message));
+    child.on("close", (code) => (code === 0 ? resolve() : failed(stderr.trim() || `git exited ${code}`)));
+  });
+  return { tar: child.stdout, done };
+}
+
+/**
+ * Pure: `git cat-file --batch` output (`<oid> <type> <size>\n<content>\n`, or `<name> missing\n`) as each
+ * asked object's content, in order; null for a missing object or one that is not a file.
+ */
+export function parseCatFileBatch(output: Buffer): Array<Buffer | null> {
+  const objects: Array<Buffer | null> = [];
+  let at = 0;
+  while (at < output.length) {
+    const end = output.indexOf(10, at);
+    if (end < 0) break;
+    const [, type, size] = output.subarray(at, end).toString().split(" ");
+    at = end + 1;
+    const length = Number(size);
+    if (type === undefined || size === undefined || !Number.isInteger(length)) {
+      objects.push(null); // "<name> missing" (or ambiguous): no content follows
+      continue;
+    }
+    objects.push(type === "blob" ? output.subarray(at, at + length) : null);
+    at += length + 1;
+  }
+  return objects;
 }
 
 /** What one `fetch` call works on, and how its failures read. */
@@ -332,6 +349,16 @@ async function ensureBareRepo(dir: string): Promise<void> {
   await runGit(["init", "--bare", "--quiet", "--end-of-options", dir], {
     env: gitEnv(process.env, DEFAULT_TIMEOUT_MS),
   });
+}
+
+/**
+ * Removes, in the background, what earlier versions kept in the cache and nothing reads any more: context trees
+ * exported to disk (a folder per deployed tree, never pruned) and the removed launcher's code cache.
+ */
+function removeLeftovers(root: string): void {
+  for (const folder of ["trees", "code-cache"]) {
+    rm(join(root, folder), { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 /** Identifies where the remote's branches and tags stand: equal marks, nothing new to fetch. */

@@ -42,6 +42,11 @@ let exitHookInstalled = false;
  * silent server with our pipes open. Rejects with GitCommandError, GitTimeoutError, or the signal's reason.
  */
 export function runGit(args: readonly string[], options: GitRunOptions): Promise<string> {
+  return runGitForBytes(args, options).then((stdout) => stdout.toString());
+}
+
+/** runGit, resolving to stdout's bytes: for output that holds file contents and their sizes in bytes. */
+export function runGitForBytes(args: readonly string[], options: GitRunOptions): Promise<Buffer> {
   const { signal, timeoutMs } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   installExitHook();
@@ -77,7 +82,7 @@ export function runGit(args: readonly string[], options: GitRunOptions): Promise
       running.delete(child);
       if (stopped !== undefined) reject(stopped);
       else if (error) reject(error);
-      else if (exitCode === 0) resolve(Buffer.concat(stdout).toString());
+      else if (exitCode === 0) resolve(Buffer.concat(stdout));
       else reject(new GitCommandError(failureMessage(stderr, exitCode)));
     };
     child.on("error", settle);

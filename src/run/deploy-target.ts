@@ -1,7 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Clock } from "../clock.js";
-import { packContext } from "../docker/build-context.js";
+import { contextTar } from "../docker/build-context.js";
 import type { ContainerState, Engine } from "../docker/engine.js";
 import {
   buildOptions,
@@ -330,7 +328,10 @@ async function recoverContainer(
   return engine.inspectContainer(name);
 }
 
-/** Builds the service's image from the exported context tree, streaming the engine's output into its log. */
+/**
+ * Builds the service's image from its context tree, streamed from the repository cache into the engine,
+ * with the engine's output going into the service's log.
+ */
 export async function buildImage(
   deps: TargetDeps,
   engine: Engine,
@@ -339,33 +340,63 @@ export async function buildImage(
 ): Promise<void> {
   const { tracker, target } = deps;
   const { noCache } = deps.settings;
-  const dir = await deps.repos.exportTree(repoOf(target.service), contextTree);
   const { service } = target;
+  const repo = repoOf(service);
   const builder = hostBuilder(target.host);
-  const generated = labelsInDockerfile(builder, service)
-    ? {
-        name: GENERATED_DOCKERFILE,
-        content: labelledDockerfile(
-          await readFile(join(dir, service.dockerfile), "utf8"),
-          imageLabels({ ...inputs, contextTree }),
-        ),
-      }
-    : undefined;
-  const context = await packContext(dir, service.dockerfile, generated);
+  const generate = labelsInDockerfile(builder, service);
+  const [dockerignore, dockerfile] = await deps.repos.readFiles(repo, contextTree, [
+    ".dockerignore",
+    ...(generate ? [service.dockerfile] : []),
+  ]);
+  if (generate && !dockerfile) {
+    throw new PhaseError(
+      "build",
+      `${service.dockerfile} is not a file of the build context ${service.context}`,
+    );
+  }
+  // Stopped by the run's interrupt, or by the context failing on its way (git could not archive the tree).
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(deps.signal?.reason);
+  deps.signal?.addEventListener("abort", onAbort, { once: true });
+  let contextFailure: unknown;
+  const context = contextTar(deps.repos.archive(repo, contextTree, stop.signal), {
+    dockerignore: dockerignore?.toString() ?? null,
+    dockerfile: service.dockerfile,
+    ...(generate && dockerfile
+      ? {
+          extra: {
+            name: GENERATED_DOCKERFILE,
+            content: labelledDockerfile(dockerfile.toString(), imageLabels({ ...inputs, contextTree })),
+          },
+        }
+      : {}),
+  });
+  context.on("error", (error) => {
+    contextFailure = error;
+    stop.abort(error);
+  });
   tracker.log(
     "build",
     `building ${inputs.image} with ${builder === "buildkit" ? "BuildKit" : "the classic builder"}${noCache ? " without cache (--force-rebuild)" : ""}`,
   );
-  const building = engine.build(
-    context,
-    buildOptions({ ...inputs, contextTree }, { noCache, builder }),
-    (line) => tracker.log("build", line),
-    deps.signal,
-  );
-  // The health probes' HTTP client loads while the engine builds: loading it takes the event loop for ~50 ms.
-  void httpClient();
-  const outcome = await building;
-  if (!outcome.ok) throw new PhaseError("build", outcome.message);
+  try {
+    const building = engine.build(
+      context,
+      buildOptions({ ...inputs, contextTree }, { noCache, builder }),
+      (line) => tracker.log("build", line),
+      stop.signal,
+    );
+    // The health probes' HTTP client loads while the engine builds: loading it takes the event loop for ~50 ms.
+    void httpClient();
+    const outcome = await building.catch((error: unknown) => {
+      throw contextFailure ?? error;
+    });
+    if (contextFailure) throw contextFailure;
+    if (!outcome.ok) throw new PhaseError("build", outcome.message);
+  } finally {
+    deps.signal?.removeEventListener("abort", onAbort);
+    stop.abort(); // an engine that failed before reading the whole context leaves git waiting to write the rest
+  }
   tracker.log("build", `built ${inputs.image}`);
 }
 

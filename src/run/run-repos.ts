@@ -1,10 +1,10 @@
 import { PhaseError } from "../errors.js";
-import type { FetchedRef, FetchedRevision, RepoCache } from "../git/repo-cache.js";
+import type { FetchedRef, FetchedRevision, RepoCache, TreeArchive } from "../git/repo-cache.js";
 import { redactUrl } from "../url-redact.js";
 
 /**
  * The run's view of the repository cache: each (repository, ref) is fetched once per run however many
- * services share it, and each context tree is exported once.
+ * services share it.
  */
 export class RunRepos {
   readonly #fetches = new Map<string, Promise<FetchedRef>>();
@@ -45,7 +45,11 @@ export class RunRepos {
     return fetched;
   }
 
-  exportTree(repo: string, contextTree: string): Promise<string> {
-    return this.cache.exportTree(repo, contextTree);
+  archive(repo: string, contextTree: string, signal?: AbortSignal): TreeArchive {
+    return this.cache.archive(repo, contextTree, signal);
+  }
+
+  readFiles(repo: string, contextTree: string, paths: readonly string[]): Promise<Array<Buffer | null>> {
+    return this.cache.readFiles(repo, contextTree, paths);
   }
 }

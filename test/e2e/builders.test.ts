@@ -54,6 +54,11 @@ beforeAll(async () => {
   const files = httpService(`${project} builders`);
   repo = await makeRepo({
     ...files,
+    // Sent to neither builder (the context is filtered on its way from git), but for the exception.
+    ".dockerignore": "README.md\nwww/secret.txt\nwww/logs\n!www/logs/keep.txt\n",
+    "www/secret.txt": "not for the image\n",
+    "www/logs/debug.txt": "not for the image\n",
+    "www/logs/keep.txt": "kept\n",
     // Two stages after the one built: neither may end up in the image of `target: runtime`.
     "Staged.Dockerfile": [
       "FROM busybox:latest AS runtime",
@@ -96,6 +101,7 @@ describe("image builders", () => {
       });
     }
     expect((await httpGet(`http://127.0.0.1:${ports[1]}/stage`)).body).toBe("stage runtime\n");
+    await expectDockerignoreHonoured();
   });
 
   it("builds with BuildKit by default, labels included", async () => {
@@ -123,5 +129,15 @@ describe("image builders", () => {
     }
     expect((await httpGet(`http://127.0.0.1:${ports[1]}/stage`)).body).toBe("stage runtime\n");
     expect((await httpGet(`http://127.0.0.1:${ports[0]}/stage`)).status).toBe(404);
+    await expectDockerignoreHonoured();
   });
 });
+
+/** What `.dockerignore` leaves out is not in either service's image; its `!` exception is. */
+async function expectDockerignoreHonoured() {
+  for (const port of ports) {
+    expect((await httpGet(`http://127.0.0.1:${port}/secret.txt`)).status).toBe(404);
+    expect((await httpGet(`http://127.0.0.1:${port}/logs/debug.txt`)).status).toBe(404);
+    expect((await httpGet(`http://127.0.0.1:${port}/logs/keep.txt`)).body).toBe("kept\n");
+  }
+}

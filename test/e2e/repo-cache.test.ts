@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { extract } from "tar-stream";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PhaseError } from "../../src/errors.js";
 import { RepoCache } from "../../src/git/repo-cache.js";
 import { freePort } from "./support/docker.js";
@@ -67,8 +68,47 @@ describe("the repository cache", () => {
     const fetched = await new RepoCache(cacheRoot).fetch(repo.dir, "main");
     expect(fetched.commit).toBe(await repo.head());
     expect([...fetched.trees.keys()].sort()).toEqual([".", "api"]);
-    const exported = await new RepoCache(cacheRoot).exportTree(repo.dir, fetched.trees.get("api") ?? "");
-    expect(await readFile(join(exported, "index.txt"), "utf8")).toBe("api v1");
+    const [file, missing] = await new RepoCache(cacheRoot).readFiles(
+      repo.dir,
+      fetched.trees.get("api") ?? "",
+      ["index.txt", ".dockerignore"],
+    );
+    expect(file?.toString()).toBe("api v1");
+    expect(missing).toBeNull();
+  });
+
+  it("removes what earlier versions left in the cache: exported trees and a code cache", async () => {
+    const leftovers = [join(cacheRoot, "trees", "abc", "Dockerfile"), join(cacheRoot, "code-cache", "x.bin")];
+    for (const file of leftovers) {
+      await mkdir(join(file, ".."), { recursive: true });
+      await writeFile(file, "old");
+    }
+    await new RepoCache(cacheRoot).fetch(repo.dir, "main");
+    await vi.waitFor(async () => expect(await readdir(cacheRoot)).toEqual(["repos"]));
+  });
+
+  it("streams a tree as git archives it, and fails in phase git for a tree it does not hold", async () => {
+    const fetched = await new RepoCache(cacheRoot).fetch(repo.dir, "main");
+    const archive = new RepoCache(cacheRoot).archive(repo.dir, fetched.trees.get(".") ?? "");
+    const names: string[] = [];
+    const entries = extract();
+    entries.on("entry", (header, body, next) => {
+      names.push(`${header.name} ${header.mode?.toString(8)}`);
+      body.on("end", next);
+      body.resume();
+    });
+    const finished = new Promise<void>((resolve) => entries.on("finish", () => resolve()));
+    archive.tar.pipe(entries);
+    await Promise.all([archive.done, finished]);
+    expect(names).toEqual(["README 644", "api/ 755", "api/index.txt 644"]);
+
+    const absent = new RepoCache(cacheRoot).archive(repo.dir, "0".repeat(40));
+    absent.tar.resume();
+    const failure = await absent.done.catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PhaseError);
+    expect((failure as PhaseError).message).toMatch(
+      /^archiving tree 0{40} of .* failed: fatal: not a tree object/,
+    );
   });
 
   it("reuses what it recorded while the branch has not moved, and fetches again once it has", async () => {
@@ -225,8 +265,10 @@ describe("a tag or a commit id instead of a branch", () => {
   });
 
   async function content(fetched: { trees: ReadonlyMap<string, string> }): Promise<string> {
-    const folder = await new RepoCache(cacheRoot).exportTree(repo.dir, fetched.trees.get("api") ?? "");
-    return readFile(join(folder, "index.txt"), "utf8");
+    const [file] = await new RepoCache(cacheRoot).readFiles(repo.dir, fetched.trees.get("api") ?? "", [
+      "index.txt",
+    ]);
+    return file?.toString() ?? "";
   }
 
   it("fetches a tag, annotated or lightweight: the commit it names", async () => {
