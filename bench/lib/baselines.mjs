@@ -13,13 +13,14 @@ import { allHealthy, healthUrls, verifyContent } from "./verify.mjs";
 /**
  * bench/baseline.sh over `services` as `variant`, with the builder settings `builderEnv`. `fresh`: the project
  * and the clones are removed first (a cold deploy); otherwise each job pulls into the clone the last run left.
+ * `pulled`: the clones are pulled before the timer starts and the jobs run no git (the engine floor).
  */
 export async function bashDeploy(
   tmp,
   variant,
   services,
   builderEnv,
-  { fresh = true, files = ["stamp"], what = "cold" } = {},
+  { fresh = true, files = ["stamp"], what = "cold", pulled = false } = {},
 ) {
   const work = join(tmp, variant.id);
   if (fresh) {
@@ -30,12 +31,21 @@ export async function bashDeploy(
   for (const entry of await readdir(work)) {
     if (entry.endsWith(".times")) await rm(join(work, entry));
   }
+  if (pulled) {
+    await Promise.all(
+      services.map((s) => mustRun("git", ["-C", join(work, s.name), "pull", "-q", "--ff-only"])),
+    );
+  }
   log(`${variant.id}: baseline.sh (${variant.project}), ${what}`);
   const specs = services.map((s) => `${s.name}=${s.repo}=${s.port}`);
   const meter = cpuMeter();
   const result = await run("bash", [BASELINE, variant.project, work, ...specs], {
     cwd: work,
-    env: cleanEnv({ BENCH_HEALTH_INTERVAL: String(HEALTH_INTERVAL_MS / 1000), ...builderEnv }),
+    env: cleanEnv({
+      BENCH_HEALTH_INTERVAL: String(HEALTH_INTERVAL_MS / 1000),
+      ...(pulled ? { BENCH_PULLED: "1" } : {}),
+      ...builderEnv,
+    }),
   });
   const cpu = meter.stop();
   if (result.code !== 0) throw new Error(`bash baseline failed: ${describeFailure(result)}`);

@@ -14,6 +14,7 @@ import { RELEASE_FILE, releaseAll, sixServices, stampAll, variant } from "../lib
 
 const warm = variant("warm", "tool", 28190);
 const bashBkWarm = variant("bashBkWarm", "bash", 28250);
+const engineWarm = variant("engineWarm", "bash", 28260);
 /** The deploy checks after the new commit: the release it brought, on the stamp the layers were cached with. */
 const FILES = ["stamp", RELEASE_FILE];
 
@@ -57,6 +58,20 @@ export default {
         return result;
       },
     },
+    {
+      ...engineWarm,
+      label: "engine floor: the same, clones pulled before the timer",
+      needs: ({ have, bkCli }) => have.curl && bkCli,
+      async run(ctx, stamp) {
+        const services = sixServices(ctx.repos, engineWarm);
+        const builder = baselineBuilder.buildkit(ctx.bkCli.dir);
+        const result = await afterNewCommit(ctx, stamp, (options) =>
+          bashDeploy(ctx.tmp, engineWarm, services, builder, { ...options, pulled: !options.fresh }),
+        );
+        await removeBashProject(engineWarm.project);
+        return result;
+      },
+    },
   ],
 
   figures({ m, perRound }) {
@@ -68,12 +83,25 @@ export default {
       target: ratioTarget(0.8),
       rounds: perRound("warm", "bashBkWarm"),
     });
+    figure("engine_floor_warm_vs_bash_buildkit", "engine floor of that redeploy vs bash jobs, BuildKit", {
+      value: m.engineWarm?.ms,
+      unit: "s",
+      baseline: m.bashBkWarm?.ms,
+      baselineName: "bash bk",
+      note: "the docker work alone: any tool that builds and replaces the same way takes at least this",
+      rounds: perRound("engineWarm", "bashBkWarm"),
+    });
   },
 
   print({ m }) {
     if (m.warm) printPhases("the tool's redeploy after a new commit", m.warm.phases);
     if (m.bashBkWarm)
       printBashPhases("bash jobs with BuildKit, redeploy after a new commit", m.bashBkWarm.phases);
+    if (m.engineWarm)
+      printBashPhases(
+        "the engine floor: those jobs without git (their clones pulled before)",
+        m.engineWarm.phases,
+      );
     if (m.warm && m.bashBkWarm)
       printMeanPhases(
         "mean per service after a new commit, tool vs bash jobs with BuildKit",
