@@ -71,13 +71,17 @@ export async function liveUpstreams(engine: Engine, project: string): Promise<Up
   });
 }
 
-/** One configuration change at a time per engine: concurrent deploys of two services must not interleave. */
-const queues = new WeakMap<Engine, Promise<unknown>>();
+/**
+ * One configuration change at a time per host and project: concurrent deploys of two services must not
+ * interleave (each derives the whole configuration from what is live, so interleaved changes would undo one
+ * another). Keyed by name, not by the engine object, so that no second client of one host can slip past.
+ */
+const queues = new Map<string, Promise<unknown>>();
 
-function serialised<T>(engine: Engine, work: () => Promise<T>): Promise<T> {
-  const previous = queues.get(engine) ?? Promise.resolve();
+function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(work);
-  queues.set(engine, next);
+  queues.set(key, next);
   return next;
 }
 
@@ -105,7 +109,7 @@ export function applyProxyChange(
   host: HostSpec,
   change: ProxyChange,
 ): Promise<string> {
-  return serialised(engine, async () => {
+  return serialised(`${host.name}\0${project}`, async () => {
     const others = (await liveUpstreams(engine, project)).filter((up) => up.service !== change.service);
     const upstreams = change.upstream ? [...others, change.upstream] : others;
     const done = await configure(engine, project, host.proxyImage ?? DEFAULTS.proxyImage, upstreams);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { Engine, ListedContainer } from "../../src/docker/engine.js";
 import { containerCreateOptions, routesOf } from "../../src/docker/specs.js";
 import { directHealthUrl } from "../../src/health/url.js";
 import { caddyConfig, proxyListeners, type Upstream } from "../../src/proxy/caddy-config.js";
-import { listenersKey, proxyContainerOptions, upstreamOf } from "../../src/proxy/proxy.js";
+import { applyProxyChange, listenersKey, proxyContainerOptions, upstreamOf } from "../../src/proxy/proxy.js";
+import { FakeEngine } from "./support/fake-engine.js";
 import { serviceFixture } from "./support/service-fixture.js";
 
 const web = serviceFixture({ name: "web", proxy: { tls: false } });
@@ -160,6 +162,48 @@ describe("the proxy container", () => {
     expect(options.HostConfig?.Mounts?.map((mount) => [mount.Source, mount.Target])).toEqual([
       ["shop-proxy-data", "/data"],
       ["shop-proxy-config", "/config"],
+    ]);
+  });
+});
+
+describe("proxy changes", () => {
+  /** An engine whose every proxy step is written to `steps`, named by `who`; listing what is live takes a while. */
+  function steppedEngine(who: string, steps: string[]): Engine {
+    return Object.assign(new FakeEngine(), {
+      projectContainersWith: async (): Promise<ListedContainer[]> => {
+        steps.push(`${who} reads what is live`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return [];
+      },
+      putFile: async () => {
+        steps.push(`${who} writes the configuration`);
+      },
+      exec: async () => {
+        steps.push(`${who} reloads`);
+        return { exitCode: 0, output: "" };
+      },
+    });
+  }
+
+  it("go one at a time per host and project, even through two clients of that host's engine", async () => {
+    const steps: string[] = [];
+    const host = { name: "local", hostKeyPolicy: "strict" as const };
+    const first = applyProxyChange(steppedEngine("web", steps), "shop", host, {
+      service: "web",
+      upstream: webUpstream,
+    });
+    const second = applyProxyChange(steppedEngine("api", steps), "shop", host, {
+      service: "api",
+      upstream: api,
+    });
+    await Promise.all([first, second]);
+    expect(steps).toEqual([
+      "web reads what is live",
+      "web writes the configuration",
+      "web reloads",
+      "api reads what is live",
+      "api writes the configuration",
+      "api reloads",
     ]);
   });
 });
