@@ -5,12 +5,6 @@ import { extract, type Header, pack } from "tar-stream";
 // The package is CommonJS (`module.exports = factory`) but its types declare an ES default export.
 const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
-/** A build context's tar as its source writes it, and whether the source succeeded (known once it ends). */
-export interface ContextSource {
-  tar: Readable;
-  done: Promise<void>;
-}
-
 export interface ContextOptions {
   /** The context's `.dockerignore`, or null when it has none. */
   dockerignore: string | null;
@@ -33,7 +27,11 @@ export interface ContextOptions {
  * Built one after the other through the docker CLI, four or five of six such contexts gave images holding
  * another one's file, in each of three tries; sent as tars, whose content BuildKit hashes, none did.
  */
-export function contextTar(source: ContextSource, options: ContextOptions): Readable {
+export function contextTar(
+  /** The tar as its source writes it, and whether the source succeeded (known once it ends). */
+  source: { tar: Readable; done: Promise<void> },
+  options: ContextOptions,
+): Readable {
   const ignored = ignoreRule(options);
   const entries = extract();
   const out = pack();

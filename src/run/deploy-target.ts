@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { Clock } from "../clock.js";
 import { contextTar } from "../docker/build-context.js";
 import type { ContainerState, Engine } from "../docker/engine.js";
@@ -340,40 +341,16 @@ export async function buildImage(
 ): Promise<void> {
   const { tracker, target } = deps;
   const { noCache } = deps.settings;
-  const { service } = target;
-  const repo = repoOf(service);
   const builder = hostBuilder(target.host);
-  const generate = labelsInDockerfile(builder, service);
-  const [dockerignore, dockerfile] = await deps.repos.readFiles(repo, contextTree, [
-    ".dockerignore",
-    ...(generate ? [service.dockerfile] : []),
-  ]);
-  if (generate && !dockerfile) {
-    throw new PhaseError(
-      "build",
-      `${service.dockerfile} is not a file of the build context ${service.context}`,
-    );
-  }
-  // Stopped by the run's interrupt, or by the context failing on its way (git could not archive the tree).
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(deps.signal?.reason);
-  deps.signal?.addEventListener("abort", onAbort, { once: true });
+  // Ends the archive and the request: on Ctrl-C, when the context fails on its way (git could not archive the
+  // tree), and once the build is over (an engine that failed early leaves git waiting to write the rest).
+  const end = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, end.signal]) : end.signal;
   let contextFailure: unknown;
-  const context = contextTar(deps.repos.archive(repo, contextTree, stop.signal), {
-    dockerignore: dockerignore?.toString() ?? null,
-    dockerfile: service.dockerfile,
-    ...(generate && dockerfile
-      ? {
-          extra: {
-            name: GENERATED_DOCKERFILE,
-            content: labelledDockerfile(dockerfile.toString(), imageLabels({ ...inputs, contextTree })),
-          },
-        }
-      : {}),
-  });
+  const context = await contextOf(deps, inputs, contextTree, signal);
   context.on("error", (error) => {
-    contextFailure = error;
-    stop.abort(error);
+    contextFailure ??= error;
+    end.abort(error);
   });
   tracker.log(
     "build",
@@ -384,7 +361,7 @@ export async function buildImage(
       context,
       buildOptions({ ...inputs, contextTree }, { noCache, builder }),
       (line) => tracker.log("build", line),
-      stop.signal,
+      signal,
     );
     // The health probes' HTTP client loads while the engine builds: loading it takes the event loop for ~50 ms.
     void httpClient();
@@ -394,10 +371,44 @@ export async function buildImage(
     if (contextFailure) throw contextFailure;
     if (!outcome.ok) throw new PhaseError("build", outcome.message);
   } finally {
-    deps.signal?.removeEventListener("abort", onAbort);
-    stop.abort(); // an engine that failed before reading the whole context leaves git waiting to write the rest
+    end.abort();
   }
   tracker.log("build", `built ${inputs.image}`);
+}
+
+/**
+ * The build context as the engine gets it: the context tree's archive, filtered by its `.dockerignore`, with
+ * the generated Dockerfile added when the builder needs the labels written into one.
+ */
+async function contextOf(
+  deps: TargetDeps,
+  inputs: ContainerInputs,
+  contextTree: string,
+  signal: AbortSignal,
+): Promise<Readable> {
+  const { service } = deps.target;
+  const repo = repoOf(service);
+  const generate = labelsInDockerfile(hostBuilder(deps.target.host), service);
+  const [dockerignore, dockerfile] = await deps.repos.readFiles(repo, contextTree, [
+    ".dockerignore",
+    ...(generate ? [service.dockerfile] : []),
+  ]);
+  let extra: { name: string; content: string } | undefined;
+  if (generate) {
+    if (!dockerfile) {
+      throw new PhaseError(
+        "build",
+        `${service.dockerfile} is not a file of the build context ${service.context}`,
+      );
+    }
+    const labels = imageLabels({ ...inputs, contextTree });
+    extra = { name: GENERATED_DOCKERFILE, content: labelledDockerfile(dockerfile.toString(), labels) };
+  }
+  return contextTar(deps.repos.archive(repo, contextTree, signal), {
+    dockerignore: dockerignore?.toString() ?? null,
+    dockerfile: service.dockerfile,
+    ...(extra ? { extra } : {}),
+  });
 }
 
 /** What the target deploys, from where its image came: noted on the status record, and the container's inputs. */
