@@ -30,6 +30,27 @@ async function afterNewCommit({ repos }, stamp, deploy) {
   return deploy({ fresh: false, files: FILES, what: "warm, after a new commit" });
 }
 
+/**
+ * Bash jobs with BuildKit after the new commit; `pulled`: their clones are pulled before the timer starts and
+ * the jobs run no git (the engine floor).
+ */
+function bashJobs(variant, label, { pulled = false } = {}) {
+  return {
+    ...variant,
+    label,
+    needs: ({ have, bkCli }) => have.curl && bkCli,
+    async run(ctx, stamp) {
+      const services = sixServices(ctx.repos, variant);
+      const builder = baselineBuilder.buildkit(ctx.bkCli.dir);
+      const result = await afterNewCommit(ctx, stamp, (options) =>
+        bashDeploy(ctx.tmp, variant, services, builder, { ...options, pulled: pulled && !options.fresh }),
+      );
+      await removeBashProject(variant.project);
+      return result;
+    },
+  };
+}
+
 export default {
   variants: [
     {
@@ -44,34 +65,8 @@ export default {
         return result;
       },
     },
-    {
-      ...bashBkWarm,
-      label: "bash jobs, BuildKit, warm new commit",
-      needs: ({ have, bkCli }) => have.curl && bkCli,
-      async run(ctx, stamp) {
-        const services = sixServices(ctx.repos, bashBkWarm);
-        const builder = baselineBuilder.buildkit(ctx.bkCli.dir);
-        const result = await afterNewCommit(ctx, stamp, (options) =>
-          bashDeploy(ctx.tmp, bashBkWarm, services, builder, options),
-        );
-        await removeBashProject(bashBkWarm.project);
-        return result;
-      },
-    },
-    {
-      ...engineWarm,
-      label: "engine floor: the same, clones pulled before the timer",
-      needs: ({ have, bkCli }) => have.curl && bkCli,
-      async run(ctx, stamp) {
-        const services = sixServices(ctx.repos, engineWarm);
-        const builder = baselineBuilder.buildkit(ctx.bkCli.dir);
-        const result = await afterNewCommit(ctx, stamp, (options) =>
-          bashDeploy(ctx.tmp, engineWarm, services, builder, { ...options, pulled: !options.fresh }),
-        );
-        await removeBashProject(engineWarm.project);
-        return result;
-      },
-    },
+    bashJobs(bashBkWarm, "bash jobs, BuildKit, warm new commit"),
+    bashJobs(engineWarm, "engine floor: the same, clones pulled before the timer", { pulled: true }),
   ],
 
   figures({ m, perRound }) {
