@@ -1,6 +1,7 @@
+import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runCli } from "./support/cli.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type CliResult, runCli, spawnCli } from "./support/cli.js";
 import { cleanupProject, freePort, httpGet } from "./support/docker.js";
 import { expectExit } from "./support/expect.js";
 import { httpService, makeRepo, type Repo } from "./support/git-fixture.js";
@@ -85,5 +86,28 @@ describe("a git server that never answers", () => {
   it("never shows the token in the URL, in output or in files", async () => {
     expect(result.output).not.toContain(TOKEN);
     for (const file of await logs.allFiles()) expect(file.content, file.path).not.toContain(TOKEN);
+  });
+});
+
+describe("a deploy that finds its project locked", () => {
+  it("exits 3 without waiting for the fetch it started while asking for the lock", async () => {
+    const locked = projectName();
+    const cwd = await workspace.tempDir();
+    await writeManifest(cwd, {
+      version: 1,
+      project: locked,
+      // Far longer than the refused run may take: waiting for this fetch would fail the run's own deadline.
+      defaults: e2eDefaults({ git_timeout: "60s" }),
+      services: { hung: { repo: `git://127.0.0.1:${server.port}/acme/locked.git`, health: false } },
+    });
+    const env = await workspace.cliEnv();
+    // Holds the project's lock while its own fetch hangs.
+    const holder = spawnCli(["all"], { cwd, env, timeoutMs: 90_000 }, (child) => child.kill("SIGKILL"));
+    await vi.waitFor(() => access(join(cwd, `.${locked}.deploy.lock.json`)), { timeout: 20_000 });
+    const refused = await runCli(["all"], { cwd, env, timeoutMs: 20_000 });
+    expectExit(refused, 3);
+    expect(refused.stderr).toContain(`another deploy of project ${locked} is running`);
+    holder.child.kill("SIGINT");
+    expect((await holder.done).code).toBe(130);
   });
 });
