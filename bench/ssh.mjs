@@ -4,7 +4,7 @@
  *
  *   node bench/ssh.mjs        (as root, after scripts/setup.sh and `npm run build`; needs openssh-server)
  *
- * 1. Per request: REQUESTS sequential engine `ping`s and `version`s over the SSH connection (one connection,
+ * 1. Per request: REQUESTS sequential engine `ping`s and `info`s over the SSH connection (one connection,
  *    keep-alive channels), against the same calls on this machine's engine socket and, to isolate the SSH
  *    leg, directly on the test host's engine socket. Also the connection set-up and a burst of concurrent calls.
  * 2. A deploy: the same six tiny busybox services (throwaway repos), all to the SSH host and all to the local
@@ -54,11 +54,36 @@ const temps = [];
 let hostUp = false;
 let localDocker;
 let remoteDocker;
+let labels;
+
+/**
+ * The tool's SSH connection and its labels, bundled from src/ by esbuild: the built CLI is one bundle with no
+ * entry for them. The bundle goes under node_modules/.cache, where its imports of dependencies resolve.
+ */
+async function loadFromSource() {
+  const { build } = await import("esbuild");
+  const outdir = join(ROOT, "node_modules", ".cache", "deploy-bench-ssh");
+  await build({
+    entryPoints: { connect: join(ROOT, "src/hosts/ssh/connect.ts"), labels: join(ROOT, "src/labels.ts") },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    logLevel: "error",
+  });
+  const [connect, { LABEL }] = await Promise.all([
+    import(join(outdir, "connect.mjs")),
+    import(join(outdir, "labels.mjs")),
+  ]);
+  return { connectSsh: connect.connectSsh, SSH_DEFAULTS: connect.SSH_DEFAULTS, LABEL };
+}
 
 async function main() {
   if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first");
-  const { connectSsh, SSH_DEFAULTS } = await import(join(ROOT, "dist", "hosts", "ssh", "connect.js"));
-  const { LABEL } = await import(join(ROOT, "dist", "labels.js"));
+  const { connectSsh, SSH_DEFAULTS, LABEL } = await loadFromSource();
+  labels = LABEL;
   localDocker = new Docker();
   await localDocker.ping().catch((error) => {
     throw new Error(`no local Docker engine answers (${error.message}): run scripts/setup.sh`);
@@ -79,7 +104,7 @@ async function main() {
   };
 
   // 1. Per-request overhead.
-  say(`per-request overhead: ${REQUESTS} × ping and version on each path`);
+  say(`per-request overhead: ${REQUESTS} × ping and info on each path`);
   const connectMs = [];
   for (let i = 0; i < 5; i++) {
     const started = performance.now();
@@ -90,16 +115,18 @@ async function main() {
   const connection = await connectSsh(spec);
   const requests = {};
   try {
+    // The tool's engine client over SSH (its `cpus()` is GET /info), and dockerode on either engine's socket.
+    const { engine } = connection;
     const paths = {
-      ssh: connection.engine.docker,
-      local_socket: localDocker,
-      remote_socket_direct: remoteDocker,
+      ssh: { ping: () => engine.ping(), info: () => engine.cpus() },
+      local_socket: { ping: () => localDocker.ping(), info: () => localDocker.info() },
+      remote_socket_direct: { ping: () => remoteDocker.ping(), info: () => remoteDocker.info() },
     };
     for (const [name, client] of Object.entries(paths)) {
       requests[name] = {
-        ping: await timeEach(() => client.ping()),
-        version: await timeEach(() => client.version()),
-        [`burst_${BURST}_concurrent_version_ms`]: round2(await timeBurst(() => client.version())),
+        ping: await timeEach(client.ping),
+        info: await timeEach(client.info),
+        [`burst_${BURST}_concurrent_info_ms`]: round2(await timeBurst(client.info)),
       };
     }
     requests.ssh.peak_note = `${connection.transport} transport, at most ${SSH_DEFAULTS.channels} channels`;
@@ -158,7 +185,7 @@ async function main() {
     requests,
     request_ratio: {
       ping_ssh_vs_local: round2(requests.ssh.ping.mean_ms / requests.local_socket.ping.mean_ms),
-      version_ssh_vs_local: round2(requests.ssh.version.mean_ms / requests.local_socket.version.mean_ms),
+      info_ssh_vs_local: round2(requests.ssh.info.mean_ms / requests.local_socket.info.mean_ms),
       ping_ssh_vs_remote_socket: round2(
         requests.ssh.ping.mean_ms / requests.remote_socket_direct.ping.mean_ms,
       ),
@@ -344,8 +371,7 @@ async function removeProject(docker, project, LABEL) {
 }
 
 async function cleanup() {
-  const { LABEL } = await import(join(ROOT, "dist", "labels.js")).catch(() => ({ LABEL: null }));
-  if (LABEL && localDocker) await removeProject(localDocker, PROJECTS.local, LABEL).catch(() => undefined);
+  if (labels && localDocker) await removeProject(localDocker, PROJECTS.local, labels).catch(() => undefined);
   if (hostUp)
     await exec("bash", [TEST_HOST, "down", HOST_NAME]).catch((error) => say(`down: ${error.message}`));
   await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
@@ -367,12 +393,12 @@ function print(results) {
       `${r.remote_socket_direct.ping.mean_ms} ms (ssh = ${ratio.ping_ssh_vs_remote_socket}x)`,
     ),
     row(
-      `version, mean of ${REQUESTS}: ssh / local socket`,
-      `${r.ssh.version.mean_ms} / ${r.local_socket.version.mean_ms} ms = ${ratio.version_ssh_vs_local}x`,
+      `info, mean of ${REQUESTS}: ssh / local socket`,
+      `${r.ssh.info.mean_ms} / ${r.local_socket.info.mean_ms} ms = ${ratio.info_ssh_vs_local}x`,
     ),
     row(
-      `${BURST} concurrent version: ssh / local socket`,
-      `${r.ssh[`burst_${BURST}_concurrent_version_ms`]} / ${r.local_socket[`burst_${BURST}_concurrent_version_ms`]} ms`,
+      `${BURST} concurrent info: ssh / local socket`,
+      `${r.ssh[`burst_${BURST}_concurrent_info_ms`]} / ${r.local_socket[`burst_${BURST}_concurrent_info_ms`]} ms`,
     ),
     row(
       `cold deploy of ${SERVICES}, median of ${ROUNDS}: ssh / local`,
