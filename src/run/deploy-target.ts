@@ -184,16 +184,19 @@ export async function deployTarget(deps: TargetDeps): Promise<StatusRecord> {
         : service.proxy
           ? await proxyCutover(context, current, handedOver)
           : await replaceContainer(context, current, handedOver);
-    if (result.state === "succeeded" && result.container_id) {
-      await recordLive(engine, inputs, result.container_id, tracker, deps.clock);
-    } else if (source.imageId && current?.image === source.image) {
+    if (result.state !== "succeeded" && source.imageId && current?.image === source.image) {
       // A failed rollback: the tag goes back to the image that serves again.
       await engine.tagImage(current.imageId, current.image).catch(() => undefined);
     }
     if (result.state === "succeeded" || result.state === "rolled_back") {
+      // Bookkeeping, beside the dependents' starts (the run waits for it): the release, then the old images.
+      const live = result.state === "succeeded" ? result.container_id : null;
+      const recorded = live ? recordLive(engine, inputs, live, tracker, deps.clock) : Promise.resolve();
       const log = (line: string) => tracker.log("deploy", line);
       const pulled = service.image !== undefined;
-      deps.afterwards(pruneImages(engine, plan.project, service.name, plan.keepImages, log, pulled));
+      deps.afterwards(
+        recorded.then(() => pruneImages(engine, plan.project, service.name, plan.keepImages, log, pulled)),
+      );
     }
     return { ...tracker.status };
   } catch (error) {
