@@ -35,11 +35,24 @@ export function contextTar(
   const ignored = ignoreRule(options);
   const entries = extract();
   const out = pack();
-  const fail = (error: unknown) => {
+  // Once the output is destroyed (a failure here, or its reader gone: an interrupted build), nothing more may be
+  // written to it: tar-stream throws on an entry added after that.
+  let closed = false;
+  const close = () => {
+    closed = true;
     source.tar.destroy();
+  };
+  out.on("close", close);
+  const fail = (error: unknown) => {
+    if (closed) return;
+    close();
     out.destroy(error instanceof Error ? error : new Error(String(error)));
   };
   entries.on("entry", (header: Header, body, next) => {
+    if (closed || out.destroying) {
+      body.resume(); // the source is being destroyed: drain what it had buffered, add nothing
+      return;
+    }
     if (ignored(header.name.replace(/\/$/, ""))) {
       body.on("end", () => next());
       body.resume();
@@ -49,6 +62,9 @@ export function contextTar(
     const entry = out.entry({ ...header, uid: 0, gid: 0, uname: "root", gname: "root" }, (error) =>
       error ? fail(error) : next(),
     );
+    // A destroyed output closes the entry being written under the piping body: that is the failure, said once.
+    entry.on("error", fail);
+    body.on("error", fail);
     body.pipe(entry);
   });
   // Settled here at once: a source that fails after the engine stopped reading must not go unhandled.
@@ -58,6 +74,7 @@ export function contextTar(
   );
   entries.on("finish", () => {
     void sourceFailure.then((error) => {
+      if (closed || out.destroying) return;
       if (error) return fail(error);
       if (options.extra) out.entry({ name: options.extra.name, mode: 0o644 }, options.extra.content);
       out.finalize();

@@ -126,3 +126,15 @@ describe("parseCatFileBatch", () => {
     expect(objects.map((object) => object?.toString() ?? null)).toEqual(["h\u00e9llo", null, null, ""]);
   });
 });
+
+describe("contextTar whose reader goes away", () => {
+  it("adds nothing more and stops its source once the output is destroyed mid-stream (an interrupted build)", async () => {
+    const files = Array.from({ length: 200 }, (_, i) => ({ name: `f${i}.txt`, content: "x".repeat(2000) }));
+    const input = source(files);
+    const tar = contextTar(input, { dockerignore: null, dockerfile: "Dockerfile" });
+    await new Promise<void>((resolve) => tar.once("data", () => resolve()));
+    tar.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(input.tar.destroyed).toBe(true);
+  });
+});
