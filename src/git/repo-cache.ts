@@ -224,7 +224,8 @@ export class RepoCache {
    * context's `.dockerignore` and Dockerfile, wanted before its archive is streamed.
    */
   async readFiles(repo: string, tree: string, paths: readonly string[]): Promise<Array<Buffer | null>> {
-    if (!/^[0-9a-f]{40,64}$/.test(tree) || paths.some((path) => /[\n\r]/.test(path))) {
+    // A tree id has a commit id's form; a path must stay one line of cat-file's input.
+    if (!isFullCommitId(tree) || paths.some((path) => /[\n\r]/.test(path))) {
       throw new PhaseError("git", `refusing to read ${JSON.stringify(paths)} of tree ${tree}`);
     }
     const output = await runGitForBytes(["--git-dir", this.#repoDir(repo), "cat-file", "--batch"], {
